@@ -1,0 +1,501 @@
+
+/*
+ * ngx_tthc_module: directives, process hooks, the API router and the JSON
+ * response helpers.  Error codes and their Vietnamese messages live in
+ * common/tthc_errors.c, shared with the workers.
+ */
+
+
+#include "ngx_tthc_module.h"
+
+#include "tthc_errors.h"
+
+
+static void *ngx_tthc_create_main_conf(ngx_conf_t *cf);
+static char *ngx_tthc_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_tthc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_tthc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_tthc_init_process(ngx_cycle_t *cycle);
+static void ngx_tthc_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_tthc_api_handler(ngx_http_request_t *r);
+
+
+static ngx_command_t  ngx_tthc_commands[] = {
+
+    { ngx_string("tthc_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, redis),
+      NULL },
+
+    { ngx_string("tthc_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("tthc_catalogue_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, catalogue_ttl),
+      NULL },
+
+    { ngx_string("tthc_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, store),
+      NULL },
+
+    { ngx_string("tthc_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_tthc_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tthc_max_request_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, max_request_size),
+      NULL },
+
+    { ngx_string("tthc_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_tthc_api,
+      0,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_tthc_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_tthc_create_main_conf,             /* create main configuration */
+    ngx_tthc_init_main_conf,               /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_tthc_module = {
+    NGX_MODULE_V1,
+    &ngx_tthc_module_ctx,                  /* module context */
+    ngx_tthc_commands,                     /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_tthc_init_process,                 /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_tthc_exit_process,                 /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_tthc_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_tthc_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_tthc_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->catalogue_ttl = NGX_CONF_UNSET_MSEC;
+    mcf->max_request_size = NGX_CONF_UNSET;
+
+    return mcf;
+}
+
+
+static char *
+ngx_tthc_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_tthc_main_conf_t  *mcf = conf;
+
+    ngx_conf_init_msec_value(mcf->redis_timeout, 2000);
+    ngx_conf_init_msec_value(mcf->catalogue_ttl, 1000);
+    ngx_conf_init_value(mcf->max_request_size, 100 * 1024 * 1024);
+
+    if (mcf->redis.len == 0) {
+        ngx_str_set(&mcf->redis, "127.0.0.1:6379");
+    }
+
+    if (mcf->store.len && mcf->store.data[mcf->store.len - 1] == '/') {
+        mcf->store.len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_tthc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_tthc_main_conf_t  *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->thread_pool) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mcf->thread_pool_name = value[1];
+
+    mcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (mcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_tthc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_tthc_main_conf_t      *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_tthc_module);
+
+    if (mcf->store.len == 0) {
+        return "requires \"tthc_store\" to be set before it";
+    }
+
+    if (mcf->thread_pool == NULL) {
+        return "requires \"tthc_thread_pool\" to be set before it";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_tthc_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_tthc_init_process(ngx_cycle_t *cycle)
+{
+    ngx_tthc_main_conf_t  *mcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_tthc_module);
+    if (mcf == NULL || mcf->store.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_tthc_submit_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_tthc_redis_init_process(cycle, mcf);
+}
+
+
+static void
+ngx_tthc_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_tthc_redis_exit_process();
+    ngx_tthc_catalogue_exit_process();
+    ngx_tthc_submit_exit_process();
+}
+
+
+/* the API router */
+
+static ngx_int_t
+ngx_tthc_match(ngx_str_t *uri, const char *prefix, ngx_str_t *rest)
+{
+    size_t  n;
+
+    n = ngx_strlen(prefix);
+
+    if (uri->len < n || ngx_strncmp(uri->data, prefix, n) != 0) {
+        return 0;
+    }
+
+    rest->data = uri->data + n;
+    rest->len = uri->len - n;
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_tthc_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t   rc;
+    ngx_str_t   rest;
+    ngx_uint_t  get;
+
+    get = (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) ? 1 : 0;
+
+    if (ngx_tthc_match(&r->uri, "/api/v1/dossiers", &rest)) {
+
+        if (rest.len == 0) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+            }
+
+            return ngx_tthc_submit_handler(r);
+        }
+
+        if (rest.data[0] == '/' && rest.len > 1) {
+            if (!get) {
+                return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+            }
+
+            rest.data++;
+            rest.len--;
+
+            return ngx_tthc_status_handler(r, &rest);
+        }
+
+    } else if (ngx_tthc_match(&r->uri, "/api/v1/procedures", &rest)) {
+
+        if (rest.len == 0 || (rest.data[0] == '/' && rest.len > 1)) {
+            if (!get) {
+                return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+            }
+
+            if (rest.len) {
+                rest.data++;
+                rest.len--;
+            }
+
+            return ngx_tthc_catalogue_handler(r, &rest);
+        }
+
+    } else if (r->uri.len == sizeof("/healthz") - 1
+               && ngx_strncmp(r->uri.data, "/healthz", r->uri.len) == 0)
+    {
+        if (!get) {
+            return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+        }
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_tthc_health_handler(r);
+    }
+
+    return ngx_tthc_send_error(r, "NOT_FOUND");
+}
+
+
+/* responses */
+
+ngx_int_t
+ngx_tthc_send_json(ngx_http_request_t *r, ngx_uint_t status, u_char *data,
+    size_t len)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    if (r->request_body == NULL) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_str_set(&r->headers_out.charset, "utf-8");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
+
+    if (r->method == NGX_HTTP_HEAD || len == 0) {
+        r->header_only = 1;
+        return ngx_http_send_header(r);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_tthc_send_error(ngx_http_request_t *r, const char *code)
+{
+    return ngx_tthc_send_error_field(r, code, NULL);
+}
+
+
+ngx_int_t
+ngx_tthc_send_error_field(ngx_http_request_t *r, const char *code,
+    const char *field)
+{
+    char               *s;
+    size_t              len;
+    u_char             *p;
+    json_t             *err;
+    ngx_uint_t          status;
+    const tthc_error_t  *e;
+
+    e = tthc_error_get(code);
+    if (e == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "tthc: unknown error code \"%s\"", code);
+        e = tthc_error_get("INTERNAL_ERROR");
+        if (e == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    status = (ngx_uint_t) e->http_status;
+
+    err = json_pack("{s:{s:s,s:s}}", "error", "code", e->code,
+                    "message", e->message);
+    if (err == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (field) {
+        json_object_set_new(json_object_get(err, "error"), "field",
+                            json_string(field));
+    }
+
+    s = json_dumps(err, JSON_COMPACT);
+    json_decref(err);
+
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(s);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        free(s);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, s, len);
+    free(s);
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        ngx_table_elt_t  *h;
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h != NULL) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            ngx_str_set(&h->value, "2");
+        }
+    }
+
+    return ngx_tthc_send_json(r, status, p, len);
+}
+
+
+/*
+ * Finalizes a request that an asynchronous step (Redis reply, thread task)
+ * kept alive with r->main->count++.
+ */
+
+void
+ngx_tthc_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_finalize_request(r, rc);
+}
+
+
+ngx_int_t
+ngx_tthc_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
+{
+    u_char  *dst, *src;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
+        value->len = 0;
+        value->data = NULL;
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, value->len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = value->data;
+    value->data = dst;
+
+    ngx_unescape_uri(&dst, &src, value->len, NGX_UNESCAPE_URI);
+
+    value->len = dst - value->data;
+
+    /* '+' means space in application/x-www-form-urlencoded queries */
+
+    for (dst = value->data; dst < value->data + value->len; dst++) {
+        if (*dst == '+') {
+            *dst = ' ';
+        }
+    }
+
+    return NGX_OK;
+}
