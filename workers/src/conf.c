@@ -1,0 +1,146 @@
+/* conf.c - tthc.conf parser ("key = value", '#' comments). */
+#include "wk.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static int set_str(char *dst, size_t dstsz, const char *v)
+{
+    if (strlen(v) >= dstsz)
+        return -1;
+    strcpy(dst, v);
+    return 0;
+}
+
+static int set_long(long *dst, const char *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end != '\0' || x < 0)
+        return -1;
+    *dst = x;
+    return 0;
+}
+
+static int read_secret(const char *file, char *out, size_t outsz, char *err, size_t errsz)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (wk_read_file(file, &buf, &len) != 0) {
+        snprintf(err, errsz, "cannot read mysql_password_file %s: %s", file, strerror(errno));
+        return -1;
+    }
+    char *nl = strpbrk(buf, "\r\n");
+    if (nl)
+        *nl = '\0';
+    if (strlen(buf) >= outsz) {
+        free(buf);
+        snprintf(err, errsz, "mysql_password_file too long");
+        return -1;
+    }
+    strcpy(out, buf);
+    memset(buf, 0, len);
+    free(buf);
+    return 0;
+}
+
+int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
+{
+    memset(c, 0, sizeof(*c));
+    c->visibility_ms = 30000;
+    c->max_attempts = 8;
+    c->backoff_base_ms = 500;
+    c->reconcile_interval_ms = 5000;
+    c->journal_grace_ms = 5000;
+    c->log_level = WK_LOG_INFO;
+    strcpy(c->mysql_user, "tthc");
+    strcpy(c->mysql_database, "tthc");
+
+    if (file == NULL || *file == '\0')
+        file = getenv("TTHC_CONF");
+    if (file == NULL || *file == '\0') {
+        snprintf(err, errsz, "no config: use -c FILE or set TTHC_CONF");
+        return -1;
+    }
+    if (set_str(c->path, sizeof(c->path), file) != 0) {
+        snprintf(err, errsz, "config path too long");
+        return -1;
+    }
+    FILE *f = fopen(file, "r");
+    if (f == NULL) {
+        snprintf(err, errsz, "cannot open config %s: %s", file, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (*s == '\0')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, errsz, "%s:%d: expected key = value", file, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *k = trim(s), *v = trim(eq + 1);
+        int bad = 0;
+        if (!strcmp(k, "redis")) bad = set_str(c->redis, sizeof(c->redis), v);
+        else if (!strcmp(k, "mysql_socket")) bad = set_str(c->mysql_socket, sizeof(c->mysql_socket), v);
+        else if (!strcmp(k, "mysql_user")) bad = set_str(c->mysql_user, sizeof(c->mysql_user), v);
+        else if (!strcmp(k, "mysql_password_file")) bad = set_str(c->mysql_password_file, sizeof(c->mysql_password_file), v);
+        else if (!strcmp(k, "mysql_database")) bad = set_str(c->mysql_database, sizeof(c->mysql_database), v);
+        else if (!strcmp(k, "store")) bad = set_str(c->store, sizeof(c->store), v);
+        else if (!strcmp(k, "worker_visibility_ms")) bad = set_long(&c->visibility_ms, v);
+        else if (!strcmp(k, "worker_max_attempts")) bad = set_long(&c->max_attempts, v);
+        else if (!strcmp(k, "worker_backoff_base_ms")) bad = set_long(&c->backoff_base_ms, v);
+        else if (!strcmp(k, "reconcile_interval_ms")) bad = set_long(&c->reconcile_interval_ms, v);
+        else if (!strcmp(k, "journal_grace_ms")) bad = set_long(&c->journal_grace_ms, v);
+        else if (!strcmp(k, "log_level")) {
+            c->log_level = wk_log_level_parse(v);
+            bad = c->log_level < 0;
+        } else {
+            /* unknown keys belong to other components sharing the file */
+            continue;
+        }
+        if (bad) {
+            snprintf(err, errsz, "%s:%d: bad value for %s", file, lineno, k);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc != 0)
+        return rc;
+    if (c->redis[0] == '\0' || c->store[0] == '\0' || c->mysql_socket[0] == '\0') {
+        snprintf(err, errsz, "%s: redis, mysql_socket and store are required", file);
+        return -1;
+    }
+    if (c->visibility_ms < 1000) c->visibility_ms = 1000;
+    if (c->max_attempts < 1) c->max_attempts = 1;
+    if (c->reconcile_interval_ms < 100) c->reconcile_interval_ms = 100;
+    if (c->mysql_password_file[0] != '\0'
+        && read_secret(c->mysql_password_file, c->mysql_password,
+                       sizeof(c->mysql_password), err, errsz) != 0)
+        return -1;
+    return 0;
+}
