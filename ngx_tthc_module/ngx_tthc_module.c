@@ -19,6 +19,8 @@ static char *ngx_tthc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_tthc_init_process(ngx_cycle_t *cycle);
 static void ngx_tthc_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_tthc_api_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_tthc_not_allowed(ngx_http_request_t *r,
+    const char *allow);
 
 
 static ngx_command_t  ngx_tthc_commands[] = {
@@ -258,7 +260,7 @@ ngx_tthc_api_handler(ngx_http_request_t *r)
 
         if (rest.len == 0) {
             if (r->method != NGX_HTTP_POST) {
-                return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+                return ngx_tthc_not_allowed(r, "POST");
             }
 
             return ngx_tthc_submit_handler(r);
@@ -266,7 +268,7 @@ ngx_tthc_api_handler(ngx_http_request_t *r)
 
         if (rest.data[0] == '/' && rest.len > 1) {
             if (!get) {
-                return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+                return ngx_tthc_not_allowed(r, "GET, HEAD");
             }
 
             rest.data++;
@@ -279,7 +281,7 @@ ngx_tthc_api_handler(ngx_http_request_t *r)
 
         if (rest.len == 0 || (rest.data[0] == '/' && rest.len > 1)) {
             if (!get) {
-                return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+                return ngx_tthc_not_allowed(r, "GET, HEAD");
             }
 
             if (rest.len) {
@@ -294,7 +296,7 @@ ngx_tthc_api_handler(ngx_http_request_t *r)
                && ngx_strncmp(r->uri.data, "/healthz", r->uri.len) == 0)
     {
         if (!get) {
-            return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+            return ngx_tthc_not_allowed(r, "GET, HEAD");
         }
 
         rc = ngx_http_discard_request_body(r);
@@ -306,6 +308,25 @@ ngx_tthc_api_handler(ngx_http_request_t *r)
     }
 
     return ngx_tthc_send_error(r, "NOT_FOUND");
+}
+
+
+static ngx_int_t
+ngx_tthc_not_allowed(ngx_http_request_t *r, const char *allow)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = (u_char *) allow;
+    h->value.len = ngx_strlen(allow);
+
+    return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
 }
 
 
@@ -469,7 +490,8 @@ ngx_tthc_finalize(ngx_http_request_t *r, ngx_int_t rc)
 ngx_int_t
 ngx_tthc_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 {
-    u_char  *dst, *src;
+    u_char      *dst, *src, *tmp;
+    ngx_uint_t   i;
 
     if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
         value->len = 0;
@@ -477,25 +499,24 @@ ngx_tthc_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
         return NGX_DECLINED;
     }
 
-    dst = ngx_pnalloc(r->pool, value->len);
-    if (dst == NULL) {
+    /* '+' means space in a query string; "%2B" stays a '+' */
+
+    tmp = ngx_pnalloc(r->pool, 2 * value->len);
+    if (tmp == NULL) {
         return NGX_ERROR;
     }
 
-    src = value->data;
+    for (i = 0; i < value->len; i++) {
+        tmp[i] = (value->data[i] == '+') ? ' ' : value->data[i];
+    }
+
+    src = tmp;
+    dst = tmp + value->len;
     value->data = dst;
 
     ngx_unescape_uri(&dst, &src, value->len, NGX_UNESCAPE_URI);
 
     value->len = dst - value->data;
-
-    /* '+' means space in application/x-www-form-urlencoded queries */
-
-    for (dst = value->data; dst < value->data + value->len; dst++) {
-        if (*dst == '+') {
-            *dst = ' ';
-        }
-    }
 
     return NGX_OK;
 }

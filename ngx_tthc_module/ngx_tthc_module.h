@@ -97,6 +97,10 @@ ngx_int_t ngx_tthc_submit_init_process(ngx_cycle_t *cycle);
 void ngx_tthc_submit_exit_process(void);
 
 
+const char *ngx_tthc_application_validate(json_t *in,
+    ngx_tthc_procedure_t **procp, json_t **outp, const char **field);
+
+
 /* upload store */
 
 typedef struct {

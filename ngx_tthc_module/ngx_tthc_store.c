@@ -29,6 +29,7 @@ typedef struct {
     ngx_str_t                   manifest;
     /* out */
     ngx_err_t                   err;
+    ngx_uint_t                  collision;
     const char                 *what;
 } ngx_tthc_commit_t;
 
@@ -132,9 +133,14 @@ ngx_tthc_commit_thread(void *data, ngx_log_t *log)
     ngx_tthc_file_t  *f;
 
     cm->err = 0;
+    cm->collision = 0;
 
     for (i = 0; i < cm->nfiles; i++) {
         f = &cm->files[i];
+
+        if (f->tmp_path[0] == '\0') {
+            continue;                       /* linked by an earlier attempt */
+        }
 
         cm->what = "fsync part";
         if (ngx_tthc_fsync_path((char *) f->tmp_path, O_RDONLY) != NGX_OK) {
@@ -173,7 +179,7 @@ ngx_tthc_commit_thread(void *data, ngx_log_t *log)
     }
 
     ngx_sprintf((u_char *) dir, "%V/journal%Z", &cm->store);
-    ngx_sprintf((u_char *) tmp, "%V/journal/.%V.tmp%Z", &cm->store, &cm->code);
+    ngx_sprintf((u_char *) tmp, "%V/tmp/%V.journal%Z", &cm->store, &cm->code);
     ngx_sprintf((u_char *) path, "%V/journal/%V.json%Z", &cm->store,
                 &cm->code);
 
@@ -210,10 +216,35 @@ ngx_tthc_commit_thread(void *data, ngx_log_t *log)
 
     (void) close(fd);
 
-    cm->what = "rename journal";
-    if (rename(tmp, path) != 0) {
+    /*
+     * The journal entry claims the code: link() never replaces an entry,
+     * and an entry the workers have ingested lives on in journal/done/
+     * (rename keeps it in exactly one of the two places at any instant).
+     * A clash means Redis handed out a code twice (it lost writes): the
+     * caller takes the next number.
+     */
+
+    cm->what = "link journal";
+    if (link(tmp, path) != 0) {
         cm->err = errno;
         (void) unlink(tmp);
+
+        if (cm->err == EEXIST) {
+            cm->collision = 1;
+        }
+
+        return;
+    }
+
+    (void) unlink(tmp);
+
+    ngx_sprintf((u_char *) tmp, "%V/journal/done/%V.json%Z", &cm->store,
+                &cm->code);
+
+    if (access(tmp, F_OK) == 0) {
+        (void) unlink(path);
+        cm->err = EEXIST;
+        cm->collision = 1;
         return;
     }
 
@@ -244,21 +275,33 @@ ngx_tthc_commit_done(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
 
-    if (ctx->commit->err) {
+    if (ctx->commit->collision) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "tthc store: dossier code %V already taken "
+                      "(Redis sequence behind the journal)",
+                      &ctx->commit->code);
+
+        ctx->done(r, NGX_DECLINED);
+
+    } else if (ctx->commit->err) {
         ngx_log_error(NGX_LOG_CRIT, c->log, ctx->commit->err,
                       "tthc store: %s failed for dossier %V",
                       ctx->commit->what, &ctx->commit->code);
-    }
 
-    ctx->done(r, ctx->commit->err ? NGX_ERROR : NGX_OK);
+        ctx->done(r, NGX_ERROR);
+
+    } else {
+        ctx->done(r, NGX_OK);
+    }
 
     ngx_http_run_posted_requests(c);
 }
 
 
 /*
- * Makes the parts and the journal entry durable.  done(r, NGX_OK|NGX_ERROR)
- * is called from the event loop when the task ends; the request is kept
+ * Makes the parts and the journal entry durable.  done(r, rc) is called
+ * from the event loop when the task ends, with NGX_OK, NGX_DECLINED (the
+ * code is already taken) or NGX_ERROR; the request is kept
  * alive meanwhile (r->main->blocked), even if the client goes away.
  */
 
