@@ -218,8 +218,8 @@ ngx_tthc_commit_thread(void *data, ngx_log_t *log)
 
     /*
      * The journal entry claims the code: link() never replaces an entry,
-     * and an entry the workers have ingested lives on in journal/done/
-     * (rename keeps it in exactly one of the two places at any instant).
+     * and an entry the workers have ingested lives on in journal/done/ (or
+     * journal/failed/): rename keeps it in exactly one place at any instant.
      * A clash means Redis handed out a code twice (it lost writes): the
      * caller takes the next number.
      */
@@ -238,15 +238,21 @@ ngx_tthc_commit_thread(void *data, ngx_log_t *log)
 
     (void) unlink(tmp);
 
+    /* ingested (done/) or parked for an operator (failed/): taken too */
+
     ngx_sprintf((u_char *) tmp, "%V/journal/done/%V.json%Z", &cm->store,
                 &cm->code);
+    ngx_sprintf((u_char *) dir, "%V/journal/failed/%V.json%Z", &cm->store,
+                &cm->code);
 
-    if (access(tmp, F_OK) == 0) {
+    if (access(tmp, F_OK) == 0 || access(dir, F_OK) == 0) {
         (void) unlink(path);
         cm->err = EEXIST;
         cm->collision = 1;
         return;
     }
+
+    ngx_sprintf((u_char *) dir, "%V/journal%Z", &cm->store);
 
     cm->what = "fsync journal dir";
     if (ngx_tthc_fsync_path(dir, O_RDONLY|O_DIRECTORY) != NGX_OK) {

@@ -45,6 +45,7 @@ worker_max_attempts = 8
 worker_backoff_base_ms = 500
 reconcile_interval_ms = 5000
 journal_grace_ms = 5000
+journal_orphan_ms = 30000
 log_level = info
 CONF
     echo "ready: TTHC_CONF=$D/tthc.conf"

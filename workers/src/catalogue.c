@@ -1,16 +1,23 @@
 /* catalogue.c - publish the procedure catalogue to Redis
- * (tthc:{cat}:doc + tthc:{cat}:version, docs/contracts.md "Procedure JSON"). */
+ * (tthc:{cat}:doc + tthc:{cat}:version, docs/contracts.md "Procedure JSON");
+ * the version never repeats, even after Redis lost its data. */
 #include "wk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Bump the version and store the document carrying it, atomically. */
+/* Bump the version to max(current + 1, now in ms) and store the document
+ * carrying it, atomically.  The clock part means a Redis that lost its data
+ * never hands out a version number an nginx worker may still have cached.
+ * (Lua numbers are doubles: exact for ms timestamps; '%d' prints them.) */
 static const char LUA_PUBLISH[] =
-    "local v = redis.call('INCR', KEYS[1])\n"
-    "redis.call('SET', KEYS[2], '{\"version\":' .. v .. ',\"procedures\":' .. ARGV[1] .. '}')\n"
-    "return v\n";
+    "local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+    "local v = math.max(cur + 1, tonumber(ARGV[2]))\n"
+    "local s = string.format('%d', v)\n"
+    "redis.call('SET', KEYS[1], s)\n"
+    "redis.call('SET', KEYS[2], '{\"version\":' .. s .. ',\"procedures\":' .. ARGV[1] .. '}')\n"
+    "return s\n";
 
 typedef struct {
     json_t *list;      /* array of procedures, in order */
@@ -129,14 +136,16 @@ wk_rc wk_catalogue_publish(wk_db *db, wk_rds *r, long long *version, long *nproc
     json_decref(c.by_id);
     if (rc != WK_OK)
         return rc;
-    const char *argv[] = { "EVAL", LUA_PUBLISH, "2", WK_K_CAT_VERSION, WK_K_CAT_DOC, procs };
-    redisReply *rep = wk_rds_cmd(r, 6, argv, NULL);
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
+    const char *argv[] = { "EVAL", LUA_PUBLISH, "2", WK_K_CAT_VERSION, WK_K_CAT_DOC, procs, now };
+    redisReply *rep = wk_rds_cmd(r, 7, argv, NULL);
     free(procs);
     if (rep == NULL)
         return WK_TRANSIENT;
-    if (rep->type == REDIS_REPLY_INTEGER) {
+    if (rep->type == REDIS_REPLY_STRING) {
         if (version)
-            *version = rep->integer;
+            *version = strtoll(rep->str, NULL, 10);
     } else {
         wk_error("catalogue", "publish script failed error=\"%s\"",
                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");

@@ -66,6 +66,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     c->backoff_base_ms = 500;
     c->reconcile_interval_ms = 5000;
     c->journal_grace_ms = 5000;
+    c->journal_orphan_ms = 30000;
     c->log_level = WK_LOG_INFO;
     strcpy(c->mysql_user, "tthc");
     strcpy(c->mysql_database, "tthc");
@@ -115,6 +116,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
         else if (!strcmp(k, "worker_backoff_base_ms")) bad = set_long(&c->backoff_base_ms, v);
         else if (!strcmp(k, "reconcile_interval_ms")) bad = set_long(&c->reconcile_interval_ms, v);
         else if (!strcmp(k, "journal_grace_ms")) bad = set_long(&c->journal_grace_ms, v);
+        else if (!strcmp(k, "journal_orphan_ms")) bad = set_long(&c->journal_orphan_ms, v);
         else if (!strcmp(k, "log_level")) {
             c->log_level = wk_log_level_parse(v);
             bad = c->log_level < 0;
@@ -138,6 +140,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     if (c->visibility_ms < 1000) c->visibility_ms = 1000;
     if (c->max_attempts < 1) c->max_attempts = 1;
     if (c->reconcile_interval_ms < 100) c->reconcile_interval_ms = 100;
+    if (c->journal_orphan_ms < c->journal_grace_ms) c->journal_orphan_ms = c->journal_grace_ms;
     if (c->mysql_password_file[0] != '\0'
         && read_secret(c->mysql_password_file, c->mysql_password,
                        sizeof(c->mysql_password), err, errsz) != 0)

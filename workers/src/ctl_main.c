@@ -338,7 +338,7 @@ int main(int argc, char **argv)
         if (need_db(&c) || need_rds(&c)) {
             rc = EX_UNAVAIL;
         } else {
-            wk_recon_state st = { 0, 0 };
+            wk_recon_state st = { 0, 0, 0 };
             char me[300];
             snprintf(me, sizeof(me), "%s:%ld:ctl", wk_hostname(), (long)getpid());
             rc = rc_exit(wk_reconcile_pass(&c.db, &c.r, &c.conf, me, 1, &st, &g_stop));
@@ -350,7 +350,7 @@ int main(int argc, char **argv)
             goto bad;
         long n = 0;
         rc = need_db(&c) || need_rds(&c) ? EX_UNAVAIL
-                                          : rc_exit(wk_seq_seed(&c.db, &c.r, &c.conf, 1, &g_stop, &n));
+                                          : rc_exit(wk_seq_seed(&c.db, &c.r, &c.conf, 1, &g_stop, &n, NULL));
         if (rc == EX_OK)
             printf("seeded counters of %ld agencies\n", n);
     } else if (!strcmp(cmd, "dead")) {

@@ -1,6 +1,6 @@
 /* ingest.c - job "dossier.submitted": manifest -> MariaDB (one transaction)
- * -> authoritative view -> journal file removed.  Idempotent by dossier code
- * and manifest sha256. */
+ * -> authoritative view -> journal file moved to journal/done/ (it keeps the
+ * code claimed for the edge).  Idempotent by dossier code and manifest sha256. */
 #include "wk.h"
 
 #include <errno.h>
@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <mysqld_error.h>
 
@@ -289,10 +288,8 @@ wk_rc wk_ingest(wk_db *db, wk_rds *r, const wk_conf *conf,
         rc = WK_TRANSIENT;
         goto out;
     }
-    char jpath[1024];
-    snprintf(jpath, sizeof(jpath), "%s/journal/%s.json", conf->store, m.code);
-    if (unlink(jpath) != 0 && errno != ENOENT)
-        wk_warn("ingest", "journal unlink failed code=%s error=\"%s\"", m.code, strerror(errno));
+    /* a failed move only leaves the file to the sweep (a no-op re-ingest) */
+    wk_journal_done(conf, m.code, msha);
     wk_info("ingest", "%s code=%s files=%zu", ins == 1 ? "dossier stored" : "dossier already stored",
             m.code, json_array_size(m.files));
 out:

@@ -43,9 +43,16 @@ int wk_queue_group_create(wk_rds *r)
     if (rep == NULL)
         return -1;
     int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0) {
-        wk_error("queue", "group create failed error=\"%s\"", rep->str);
-        rc = -1;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        if (strncmp(rep->str, "BUSYGROUP", 9) != 0) {
+            wk_error("queue", "group create failed error=\"%s\"", rep->str);
+            rc = -1;
+        }
+    } else {
+        /* the group was missing: first start, or Redis lost its data */
+        wk_info("queue", "consumer group created group=%s", WK_GROUP);
+        r->group_created = 1;
+        rc = 1;
     }
     freeReplyObject(rep);
     return rc;
@@ -216,7 +223,8 @@ int wk_queue_ack(wk_rds *r, const char *id)
     return rc;
 }
 
-int wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *error)
+int wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *error,
+                  int64_t *due_ms)
 {
     long next = j->attempt + 1;
     int shift = j->attempt > 20 ? 20 : (int)j->attempt;
@@ -224,6 +232,8 @@ int wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *e
     if (delay > 24L * 3600 * 1000)
         delay = 24L * 3600 * 1000;
     long long due = (long long)wk_now_ms() + delay;
+    if (due_ms)
+        *due_ms = due;
 
     json_t *m = json_pack("{s:s, s:s, s:s%, s:I, s:s, s:s}",
                           "type", j->type ? j->type : "",

@@ -102,3 +102,28 @@ int wk_rds_ok(const redisReply *rep)
 {
     return rep != NULL && rep->type != REDIS_REPLY_ERROR;
 }
+
+int wk_rds_run_id(wk_rds *r, char out[64])
+{
+    out[0] = '\0';
+    redisReply *rep = wk_rds_cmdf(r, "INFO server");
+    if (rep == NULL)
+        return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_STRING) {   /* RESP2 bulk string */
+        const char *p = strstr(rep->str, "\nrun_id:");
+        if (p != NULL) {
+            p += 8;
+            size_t n = strcspn(p, "\r\n");
+            if (n > 0 && n < 64) {
+                memcpy(out, p, n);
+                out[n] = '\0';
+                rc = 1;
+            }
+        }
+    }
+    if (rc == 0)
+        wk_warn("redis", "run_id not available from INFO server");
+    freeReplyObject(rep);
+    return rc;
+}

@@ -1,16 +1,14 @@
 /* reconcile.c - repairs after Redis data loss or lost jobs; one leader at a
  * time (tthc:{lock}:reconcile lease).  A pass: catalogue (+ all views) when
- * the catalogue is gone, sequence counters whose ready key is gone, orphaned
- * journal files older than journal_grace_ms, missing views, idle consumers. */
+ * the catalogue is gone, sequence counters whose ready key is gone or was
+ * set under another Redis run_id, orphaned journal files (untouched for
+ * journal_orphan_ms; journal_grace_ms right after a data loss), missing
+ * views, idle consumers, old journal/done/ files. */
 #include "wk.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char LUA_LEASE[] =
     "local v = redis.call('GET', KEYS[1])\n"
@@ -42,77 +40,6 @@ void wk_reconcile_release(wk_rds *r, const char *me)
     redisReply *rep = wk_rds_cmd(r, 5, argv, NULL);
     if (rep)
         freeReplyObject(rep);
-}
-
-static void park_failed(const wk_conf *conf, wk_rds *r, const char *name, const char *code,
-                        const char *payload, size_t len, const char *err)
-{
-    char from[1024], dir[1024], to[1200];
-    snprintf(from, sizeof(from), "%s/journal/%s", conf->store, name);
-    snprintf(dir, sizeof(dir), "%s/journal/failed", conf->store);
-    snprintf(to, sizeof(to), "%s/%s", dir, name);
-    char e[300];
-    snprintf(e, sizeof(e), "reconciler: %s", err);
-    if (wk_queue_dead_add(r, WK_JOB_SUBMITTED, code, payload, len, 1, e) != 0)
-        return;   /* keep the file; try again next pass */
-    if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || rename(from, to) != 0)
-        wk_warn("reconcile", "cannot park failed journal file code=%s error=\"%s\"", code, strerror(errno));
-    else
-        wk_warn("reconcile", "journal file rejected and dead-lettered code=%s reason=\"%s\"", code, err);
-}
-
-long wk_journal_sweep(wk_db *db, wk_rds *r, const wk_conf *conf, long grace_ms,
-                      volatile sig_atomic_t *stop)
-{
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/journal", conf->store);
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -1;
-    int64_t now = wk_now_ms();
-    long n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (stop && *stop)
-            break;
-        size_t len = strlen(e->d_name);
-        if (len < 6 || len > 100 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        char code[100], agency[32], date[7];
-        int seq;
-        memcpy(code, e->d_name, len - 5);
-        code[len - 5] = '\0';
-        if (wk_code_parse(code, agency, date, &seq) != 0)
-            continue;
-        char path[1200];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-        if (now - mt < grace_ms)
-            continue;
-        char *buf = NULL;
-        size_t blen = 0;
-        if (wk_read_file(path, &buf, &blen) != 0)
-            continue;   /* removed meanwhile by a worker */
-        char err[256];
-        wk_rc rc = wk_ingest(db, r, conf, buf, blen, err, sizeof(err));
-        if (rc == WK_OK) {
-            wk_info("reconcile", "orphaned journal file ingested code=%s", code);
-            n++;
-        } else if (rc == WK_PERMANENT) {
-            park_failed(conf, r, e->d_name, code, buf, blen, err);
-        } else {
-            wk_warn("reconcile", "journal ingest deferred code=%s reason=\"%s\"", code, err);
-            free(buf);
-            closedir(d);
-            return -1;
-        }
-        free(buf);
-    }
-    closedir(d);
-    return n;
 }
 
 /* drop consumers that own nothing and have been idle for an hour */
@@ -165,12 +92,22 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
         wk_warn("reconcile", "mariadb unavailable errno=%u", db->last_errno);
         return WK_TRANSIENT;
     }
+    /* signs that Redis lost data: the consumer group had to be re-created
+     * (by any consumer on this connection, or now), the catalogue or a
+     * ready key is gone, the run_id changed (see wk_seq_seed) */
+    if (wk_queue_group_create(r) < 0)
+        return WK_TRANSIENT;
+    if (r->group_created) {
+        r->group_created = 0;
+        st->data_loss = 1;
+    }
     int missing = wk_catalogue_missing(r);
     if (missing < 0)
         return WK_TRANSIENT;
     if (missing) {
         long long ver = 0;
         long np = 0, nv = 0;
+        st->data_loss = 1;
         wk_rc rc = wk_catalogue_publish(db, r, &ver, &np);
         if (rc != WK_OK)
             return rc;
@@ -181,11 +118,23 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
         st->last_view_check_ms = wk_now_ms();
     }
     long seeded = 0;
-    wk_rc rc = wk_seq_seed(db, r, conf, 0, stop, &seeded);
+    int lost = 0;
+    wk_rc rc = wk_seq_seed(db, r, conf, 0, stop, &seeded, &lost);
+    if (lost)
+        st->data_loss = 1;
     if (rc != WK_OK)
         return rc;
-    if (wk_journal_sweep(db, r, conf, conf->journal_grace_ms, stop) < 0)
+    /* normally a journal file is an orphan once nobody touched it for
+     * journal_orphan_ms (a pending or retrying job keeps it younger); right
+     * after a data loss the jobs are gone: journal_grace_ms is enough */
+    long min_age = st->data_loss ? conf->journal_grace_ms : conf->journal_orphan_ms;
+    long swept = wk_journal_sweep(db, r, conf, min_age, stop);
+    if (swept < 0)
         return WK_TRANSIENT;
+    if (st->data_loss) {
+        wk_info("reconcile", "journal swept after redis data loss ingested=%ld min_age_ms=%ld", swept, min_age);
+        st->data_loss = 0;
+    }
     int64_t now = wk_now_ms();
     if (!st->views_done_once || now - st->last_view_check_ms > 60000) {
         long nv = 0;
@@ -196,6 +145,9 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
         st->views_done_once = 1;
         st->last_view_check_ms = now;
         prune_consumers(r);
+        long pruned = wk_journal_prune_done(conf, WK_DONE_KEEP_MS);
+        if (pruned > 0)
+            wk_info("reconcile", "old journal/done files removed count=%ld", pruned);
     }
     return WK_OK;
 }

@@ -29,6 +29,7 @@ typedef enum {
 #define WK_GROUP          "workers"
 #define WK_JOB_SUBMITTED  "dossier.submitted"
 #define WK_SEQ_TTL_S      345600
+#define WK_DONE_KEEP_MS   (3L * 24 * 3600 * 1000)   /* journal/done/ pruned after 3 days */
 
 /* ---- conf.c ---------------------------------------------------------- */
 typedef struct {
@@ -45,6 +46,7 @@ typedef struct {
     long backoff_base_ms;
     long reconcile_interval_ms;
     long journal_grace_ms;
+    long journal_orphan_ms;   /* normal sweeps: journal files untouched this long */
     int  log_level;
 } wk_conf;
 
@@ -133,6 +135,7 @@ typedef struct {
     redisContext *c;
     const wk_conf *conf;
     long timeout_ms;
+    int group_created;   /* set by wk_queue_group_create when the group was missing */
 } wk_rds;
 
 void wk_rds_init(wk_rds *r, const wk_conf *conf, long timeout_ms);
@@ -144,6 +147,9 @@ int  wk_rds_ensure(wk_rds *r);
 redisReply *wk_rds_cmd(wk_rds *r, int argc, const char **argv, const size_t *lens);
 redisReply *wk_rds_cmdf(wk_rds *r, const char *fmt, ...);
 int  wk_rds_ok(const redisReply *rep);          /* non-NULL and not an error */
+/* run_id of the Redis server (INFO server): 1 found, 0 not available
+ * (INFO refused: out = ""), -1 Redis unreachable */
+int  wk_rds_run_id(wk_rds *r, char out[64]);
 
 /* ---- common/ wrappers (cm.c): the only file that calls common/ ------- */
 /* local date of t in Asia/Ho_Chi_Minh as "YYMMDD" */
@@ -172,16 +178,38 @@ wk_rc wk_catalogue_publish(wk_db *db, wk_rds *r, long long *version, long *nproc
 int   wk_catalogue_missing(wk_rds *r);
 
 /* ---- ingest.c -------------------------------------------------------- */
-/* Ingest one manifest (payload bytes). On success writes the view, removes
- * the journal file. err receives a short, personal-data free reason. */
+/* Ingest one manifest (payload bytes). On success writes the view and moves
+ * the journal file to journal/done/. err receives a short, personal-data
+ * free reason. */
 wk_rc wk_ingest(wk_db *db, wk_rds *r, const wk_conf *conf,
                 const char *payload, size_t len, char *err, size_t errsz);
 
+/* ---- journal.c ------------------------------------------------------- */
+/* After a commit: journal/CODE.json (or failed/CODE.json of a replayed job)
+ * -> journal/done/CODE.json, only if it holds the manifest with sha256 msha.
+ * 1 moved, 0 nothing to move (or a different manifest: left), -1 error. */
+int   wk_journal_done(const wk_conf *conf, const char *code, const char *msha);
+/* A retry is scheduled at due_ms: set the journal file's mtime to it so the
+ * orphan sweep leaves the file to the queue meanwhile. */
+void  wk_journal_hold(const wk_conf *conf, const char *code, int64_t due_ms);
+/* The queue dead-lettered the job: journal/CODE.json -> journal/failed/ when
+ * it holds these payload bytes.  1 moved, 0 not there / different, -1 error. */
+int   wk_journal_park(const wk_conf *conf, const char *code, const char *payload, size_t len);
+/* Ingest journal files whose mtime is older than min_age_ms; permanent
+ * failures are dead-lettered and parked in failed/ only once older than
+ * journal_orphan_ms.  Returns count ingested, -1 (services unavailable). */
+long  wk_journal_sweep(wk_db *db, wk_rds *r, const wk_conf *conf, long min_age_ms,
+                       volatile sig_atomic_t *stop);
+/* Remove journal/done/ files with mtime older than max_age_ms; count or -1 */
+long  wk_journal_prune_done(const wk_conf *conf, long max_age_ms);
+
 /* ---- seq.c ----------------------------------------------------------- */
-/* Seed counters for agencies whose ready key is missing (all=1: every
- * agency).  Waits journal_grace_ms first if any ready key was missing. */
+/* Seed counters (raise only) for agencies whose ready key is missing or was
+ * set under another Redis run_id (restart, failover: writes may be lost);
+ * all=1: every agency.  Waits journal_grace_ms first when any was missing
+ * or stale, and then sets *lost. The ready key holds the run_id. */
 wk_rc wk_seq_seed(wk_db *db, wk_rds *r, const wk_conf *conf, int all,
-                  volatile sig_atomic_t *stop, long *seeded);
+                  volatile sig_atomic_t *stop, long *seeded, int *lost);
 
 /* ---- queue.c --------------------------------------------------------- */
 typedef struct {
@@ -192,6 +220,7 @@ typedef struct {
     int deleted;          /* PEL entry whose stream entry is gone */
 } wk_job;
 
+/* 1 created (it was missing: sets r->group_created), 0 existed, -1 error */
 int   wk_queue_group_create(wk_rds *r);
 /* Reads up to count entries; id "0" (own pending) or ">"; block_ms < 0: no BLOCK.
  * Returns number of jobs (>=0) or -1 on redis error. */
@@ -202,8 +231,10 @@ int   wk_queue_autoclaim(wk_rds *r, const char *consumer, long min_idle_ms,
                          wk_job *jobs, int max, long *deliveries);
 void  wk_job_free(wk_job *j);
 int   wk_queue_ack(wk_rds *r, const char *id);        /* XACK + XDEL */
-/* permanent failure: retry later or dead-letter (Lua). 1 = dead, 0 = delayed, -1 error */
-int   wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *error);
+/* permanent failure: retry later or dead-letter (Lua). 1 = dead, 0 = delayed
+ * (*due_ms: when), -1 error */
+int   wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *error,
+                    int64_t *due_ms);
 /* move due delayed jobs to the stream; returns count or -1 */
 long  wk_queue_move_delayed(wk_rds *r, long limit);
 /* reset idle time of an entry we own (JUSTID, no delivery count bump) */
@@ -217,15 +248,13 @@ int   wk_queue_dead_add(wk_rds *r, const char *type, const char *key,
 typedef struct {
     int64_t last_view_check_ms;
     int     views_done_once;
+    int     data_loss;   /* Redis lost data: next sweep may use journal_grace_ms */
 } wk_recon_state;
 /* One pass. force=1 skips the leader lease (tthcctl reconcile). */
 wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
                         int force, wk_recon_state *st, volatile sig_atomic_t *stop);
 /* give up the leader lease if we hold it (clean shutdown) */
 void  wk_reconcile_release(wk_rds *r, const char *me);
-/* Ingest journal files older than grace_ms; returns count handled, -1 */
-long  wk_journal_sweep(wk_db *db, wk_rds *r, const wk_conf *conf, long grace_ms,
-                       volatile sig_atomic_t *stop);
 
 /* ---- migrate.c ------------------------------------------------------- */
 /* 0 ok, 1 error, 4 checksum mismatch */

@@ -64,10 +64,19 @@ static void fail_job(worker *w, const wk_job *j, const char *err)
 {
     long backoff = 200;
     int r;
-    while ((r = wk_queue_fail(&w->r, &w->conf, j, err)) < 0) {
+    int64_t due = 0;
+    while ((r = wk_queue_fail(&w->r, &w->conf, j, err, &due)) < 0) {
         if (wk_sleep_interruptible(backoff, &g_stop))
             return;
         backoff = backoff < 5000 ? backoff * 2 : 5000;
+    }
+    /* the journal file follows its job: held until the retry is due (the
+     * orphan sweep leaves it alone), parked in failed/ once dead-lettered */
+    if (j->type && !strcmp(j->type, WK_JOB_SUBMITTED) && j->key) {
+        if (r == 1)
+            wk_journal_park(&w->conf, j->key, j->payload, j->payload_len);
+        else
+            wk_journal_hold(&w->conf, j->key, due);
     }
     if (r == 1)
         wk_error("queue", "job dead-lettered id=%s type=%s key=%s attempts=%ld error=\"%s\"",
@@ -199,7 +208,7 @@ static int connect_redis(worker *w)
 {
     long backoff = 200;
     while (!g_stop) {
-        if (wk_rds_ensure(&w->r) == 0 && wk_queue_group_create(&w->r) == 0)
+        if (wk_rds_ensure(&w->r) == 0 && wk_queue_group_create(&w->r) >= 0)
             return 0;
         wk_warn("redis", "unavailable, retrying backoff_ms=%ld", backoff);
         if (w->once && backoff >= 6400)
