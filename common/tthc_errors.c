@@ -1,6 +1,7 @@
 /*
  * tthc_errors.c — stable API error codes with HTTP status and a polite
- * Vietnamese message; the table mirrors docs/contracts.md "HTTP API" errors.
+ * Vietnamese message; the table mirrors docs/contracts.md "HTTP API" errors
+ * and docs/contracts-identity.md "Error codes added".
  */
 #include <string.h>
 
@@ -51,7 +52,37 @@ static const tthc_error_t  tthc_errors[] = {
     { "STORAGE_ERROR", 500,
       "Không thể lưu tệp đính kèm. Vui lòng thử lại sau." },
     { "INTERNAL_ERROR", 500,
-      "Đã xảy ra lỗi trong hệ thống. Vui lòng thử lại sau." }
+      "Đã xảy ra lỗi trong hệ thống. Vui lòng thử lại sau." },
+    { "UNAUTHENTICATED", 401,
+      "Vui lòng đăng nhập để tiếp tục." },
+    { "FORBIDDEN", 403,
+      "Tài khoản của bạn không có quyền thực hiện thao tác này." },
+    { "CSRF_FAILED", 403,
+      "Yêu cầu không hợp lệ hoặc phiên làm việc đã thay đổi. Vui lòng tải lại trang và thử lại." },
+    { "EID_STATE_INVALID", 400,
+      "Phiên đăng nhập bằng tài khoản định danh điện tử đã hết hạn hoặc không hợp lệ. Vui lòng đăng nhập lại." },
+    { "EID_DENIED", 401,
+      "Đăng nhập bằng tài khoản định danh điện tử chưa được xác nhận. Vui lòng thử lại." },
+    { "EID_CODE_INVALID", 401,
+      "Mã xác thực đăng nhập đã hết hạn hoặc đã được sử dụng. Vui lòng đăng nhập lại." },
+    { "EID_TOKEN_INVALID", 401,
+      "Không xác minh được thông tin đăng nhập từ hệ thống định danh điện tử. Vui lòng đăng nhập lại." },
+    { "EID_UNAVAILABLE", 503,
+      "Hệ thống định danh điện tử đang tạm thời gián đoạn. Vui lòng thử lại sau." },
+    { "SIGNIN_FAILED", 401,
+      "Tên đăng nhập hoặc mật khẩu không đúng. Vui lòng kiểm tra lại." },
+    { "TOTP_REQUIRED", 401,
+      "Vui lòng nhập mã xác thực gồm 6 chữ số từ ứng dụng xác thực của bạn." },
+    { "ACCOUNT_LOCKED", 423,
+      "Tài khoản đang bị tạm khóa. Vui lòng thử lại sau hoặc liên hệ quản trị viên của cơ quan." },
+    { "ACCOUNT_NOT_FOUND", 404,
+      "Không tìm thấy tài khoản cán bộ được yêu cầu." },
+    { "USERNAME_TAKEN", 409,
+      "Tên đăng nhập đã được sử dụng. Vui lòng chọn tên khác." },
+    { "WEAK_PASSWORD", 422,
+      "Mật khẩu phải có ít nhất 12 ký tự. Vui lòng chọn mật khẩu mạnh hơn." },
+    { "INVALID_REQUEST", 400,
+      "Thông tin gửi lên chưa đầy đủ hoặc không hợp lệ. Vui lòng kiểm tra lại." }
 };
 
 
