@@ -27,6 +27,8 @@ start)
     done
     [ -f "$D/db.secret" ] || { head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$D/db.secret"; chmod 600 "$D/db.secret"; }
     PW=$(cat "$D/db.secret")
+    # the edge <-> workers RPC sealing key (32 raw bytes; conf default DIR/rpc.key)
+    [ -s "$D/rpc.key" ] || { head -c 32 /dev/urandom >"$D/rpc.key"; chmod 600 "$D/rpc.key"; }
     mariadb --no-defaults -S "$D/run/mysqld.sock" -uroot <<SQL
 CREATE DATABASE IF NOT EXISTS tthc CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'tthc'@'localhost' IDENTIFIED BY '$PW';
@@ -47,6 +49,13 @@ reconcile_interval_ms = 5000
 journal_grace_ms = 5000
 journal_orphan_ms = 30000
 log_level = info
+rpc_key_file = $D/rpc.key
+# e-ID: workers/scripts/fake-eid.py 18099 (or sim/eid/eid_sim.py) on loopback
+eid_issuer = http://127.0.0.1:18099
+eid_token_url = http://127.0.0.1:18099/token
+eid_jwks_url = http://127.0.0.1:18099/jwks
+eid_client_id = tthc
+eid_redirect_uri = http://127.0.0.1:8080/api/v1/auth/eid/callback
 CONF
     echo "ready: TTHC_CONF=$D/tthc.conf"
     ;;

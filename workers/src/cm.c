@@ -8,6 +8,7 @@
 
 #include "tthc_code.h"
 #include "tthc_mask.h"
+#include "tthc_scope.h"
 #include "tthc_status.h"
 #include "tthc_text.h"
 #include "tthc_time.h"
@@ -82,4 +83,35 @@ int wk_code_parse(const char *code, char agency[32], char date[7], int *seq)
 int wk_agency_code_valid(const char *code)
 {
     return code != NULL && tthc_agency_code_valid(code, strlen(code)) == 1;
+}
+
+_Static_assert(WK_ROLE_SYSADMIN == TTHC_ROLE_SYSADMIN && WK_ROLE_MONITOR == TTHC_ROLE_MONITOR
+               && WK_ROLE_AGENCY_ADMIN == TTHC_ROLE_AGENCY_ADMIN
+               && WK_ROLES_AGENCY_BOUND == TTHC_ROLES_AGENCY, "wk.h role bits follow tthc_scope.h");
+
+unsigned wk_role_bit(const char *name)
+{
+    return name ? tthc_role_from_name(name, strlen(name)) : 0;
+}
+
+const char *wk_role_name(unsigned bit)
+{
+    return tthc_role_name(bit);
+}
+
+long wk_roles_parse_csv(const char *csv)
+{
+    return tthc_roles_parse(csv, csv ? strlen(csv) : 0);
+}
+
+void wk_roles_csv(unsigned roles, char out[128])
+{
+    tthc_roles_format(roles, out, 128);
+}
+
+int wk_scope_account(unsigned actor_roles, const char *actor_agency,
+                     const char *target_agency, unsigned target_roles)
+{
+    tthc_actor_t a = { actor_roles, actor_agency };
+    return tthc_scope_account_admin(&a, target_agency, target_roles);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *trim(char *s)
 {
@@ -41,7 +42,7 @@ static int read_secret(const char *file, char *out, size_t outsz, char *err, siz
     char *buf = NULL;
     size_t len = 0;
     if (wk_read_file(file, &buf, &len) != 0) {
-        snprintf(err, errsz, "cannot read mysql_password_file %s: %s", file, strerror(errno));
+        snprintf(err, errsz, "cannot read secret file %s: %s", file, strerror(errno));
         return -1;
     }
     char *nl = strpbrk(buf, "\r\n");
@@ -49,13 +50,55 @@ static int read_secret(const char *file, char *out, size_t outsz, char *err, siz
         *nl = '\0';
     if (strlen(buf) >= outsz) {
         free(buf);
-        snprintf(err, errsz, "mysql_password_file too long");
+        snprintf(err, errsz, "secret file %s too long", file);
         return -1;
     }
     strcpy(out, buf);
     memset(buf, 0, len);
     free(buf);
     return 0;
+}
+
+/* DIR/name where DIR is the directory of the config file */
+static int conf_dir_file(const wk_conf *c, const char *name, char *out, size_t outsz)
+{
+    const char *slash = strrchr(c->path, '/');
+    int n = slash ? snprintf(out, outsz, "%.*s/%s", (int)(slash - c->path), c->path, name)
+                  : snprintf(out, outsz, "%s", name);
+    return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+int wk_conf_load_secrets(wk_conf *c, char *err, size_t errsz)
+{
+    int rc = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    err[0] = '\0';
+    if (wk_read_file(c->rpc_key_file, &buf, &len) != 0) {
+        snprintf(err, errsz, "cannot read rpc_key_file %s: %s", c->rpc_key_file, strerror(errno));
+        rc = -1;
+    } else if (len != sizeof(c->rpc_key)) {
+        snprintf(err, errsz, "rpc_key_file %s must hold exactly 32 bytes", c->rpc_key_file);
+        rc = -1;
+    } else {
+        memcpy(c->rpc_key, buf, sizeof(c->rpc_key));
+        c->rpc_key_ok = 1;
+    }
+    if (buf) {
+        memset(buf, 0, len);
+        free(buf);
+    }
+    /* the client secret is optional (a public client with PKCE only) */
+    c->eid_client_secret[0] = '\0';
+    if (access(c->eid_client_secret_file, F_OK) == 0) {
+        char e2[256];
+        if (read_secret(c->eid_client_secret_file, c->eid_client_secret,
+                        sizeof(c->eid_client_secret), e2, sizeof(e2)) != 0 && rc == 0) {
+            snprintf(err, errsz, "%s", e2);
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
@@ -70,6 +113,12 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     c->log_level = WK_LOG_INFO;
     strcpy(c->mysql_user, "tthc");
     strcpy(c->mysql_database, "tthc");
+    strcpy(c->eid_client_id, "tthc");
+    c->session_idle_s = 1800;
+    c->session_abs_s = 43200;
+    c->staff_lockout_failures = 5;
+    c->staff_lockout_s = 900;
+    c->rpc_claim_idle_ms = 15000;
 
     if (file == NULL || *file == '\0')
         file = getenv("TTHC_CONF");
@@ -117,6 +166,18 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
         else if (!strcmp(k, "reconcile_interval_ms")) bad = set_long(&c->reconcile_interval_ms, v);
         else if (!strcmp(k, "journal_grace_ms")) bad = set_long(&c->journal_grace_ms, v);
         else if (!strcmp(k, "journal_orphan_ms")) bad = set_long(&c->journal_orphan_ms, v);
+        else if (!strcmp(k, "rpc_key_file")) bad = set_str(c->rpc_key_file, sizeof(c->rpc_key_file), v);
+        else if (!strcmp(k, "eid_issuer")) bad = set_str(c->eid_issuer, sizeof(c->eid_issuer), v);
+        else if (!strcmp(k, "eid_token_url")) bad = set_str(c->eid_token_url, sizeof(c->eid_token_url), v);
+        else if (!strcmp(k, "eid_jwks_url")) bad = set_str(c->eid_jwks_url, sizeof(c->eid_jwks_url), v);
+        else if (!strcmp(k, "eid_client_id")) bad = set_str(c->eid_client_id, sizeof(c->eid_client_id), v);
+        else if (!strcmp(k, "eid_client_secret_file")) bad = set_str(c->eid_client_secret_file, sizeof(c->eid_client_secret_file), v);
+        else if (!strcmp(k, "eid_redirect_uri")) bad = set_str(c->eid_redirect_uri, sizeof(c->eid_redirect_uri), v);
+        else if (!strcmp(k, "session_idle_s")) bad = set_long(&c->session_idle_s, v);
+        else if (!strcmp(k, "session_abs_s")) bad = set_long(&c->session_abs_s, v);
+        else if (!strcmp(k, "staff_lockout_failures")) bad = set_long(&c->staff_lockout_failures, v);
+        else if (!strcmp(k, "staff_lockout_s")) bad = set_long(&c->staff_lockout_s, v);
+        else if (!strcmp(k, "rpc_claim_idle_ms")) bad = set_long(&c->rpc_claim_idle_ms, v);
         else if (!strcmp(k, "log_level")) {
             c->log_level = wk_log_level_parse(v);
             bad = c->log_level < 0;
@@ -141,6 +202,22 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     if (c->max_attempts < 1) c->max_attempts = 1;
     if (c->reconcile_interval_ms < 100) c->reconcile_interval_ms = 100;
     if (c->journal_orphan_ms < c->journal_grace_ms) c->journal_orphan_ms = c->journal_grace_ms;
+    if (c->session_idle_s < 60) c->session_idle_s = 60;
+    if (c->session_abs_s < c->session_idle_s) c->session_abs_s = c->session_idle_s;
+    if (c->staff_lockout_failures < 1) c->staff_lockout_failures = 1;
+    if (c->rpc_claim_idle_ms < 1000) c->rpc_claim_idle_ms = 1000;
+    /* secrets next to the config file unless named: ROOT/etc/rpc.key */
+    if (c->rpc_key_file[0] == '\0' && conf_dir_file(c, "rpc.key", c->rpc_key_file,
+                                                      sizeof(c->rpc_key_file)) != 0) {
+        snprintf(err, errsz, "rpc_key_file path too long");
+        return -1;
+    }
+    if (c->eid_client_secret_file[0] == '\0'
+        && conf_dir_file(c, "eid-client.secret", c->eid_client_secret_file,
+                         sizeof(c->eid_client_secret_file)) != 0) {
+        snprintf(err, errsz, "eid_client_secret_file path too long");
+        return -1;
+    }
     if (c->mysql_password_file[0] != '\0'
         && read_secret(c->mysql_password_file, c->mysql_password,
                        sizeof(c->mysql_password), err, errsz) != 0)

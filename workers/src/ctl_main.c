@@ -42,6 +42,12 @@ static void usage(FILE *f)
         "  jobs                   print: stream=N pending=N delayed=N dead=N\n"
         "  ingest FILE            ingest one manifest file now\n"
         "  wait-ready [--timeout S]  wait until MariaDB and Redis answer (default 30 s)\n"
+        "  user create --username U --name NAME --role ROLE[,ROLE] [--agency CODE] [--department ID]\n"
+        "              [--password-file F]   create an official (password from F or stdin, never argv)\n"
+        "  user list | passwd U [--password-file F] | lock U | unlock U | totp U [--off]\n"
+        "  audit verify           check the audit hash chain: \"ok N entries\" or \"broken at id N\" (exit 1)\n"
+        "  audit list [--limit N] the last N audit entries (default 50)\n"
+        "  rpc TYPE               send a request/reply job (JSON on stdin), print the reply\n"
         "exit: 0 ok, 1 error, 2 usage, 3 MariaDB/Redis unavailable, 4 applied migration changed\n");
 }
 
@@ -80,14 +86,17 @@ static int cmd_publish(ctl *c)
         return EX_UNAVAIL;
     long long ver = 0;
     long np = 0, nv = 0;
+    long na = 0;
     wk_rc rc = wk_catalogue_publish(&c->db, &c->r, &ver, &np);
     if (rc == WK_OK)
         rc = wk_view_rebuild_all(&c->db, &c->r, 0, &nv);
+    if (rc == WK_OK)
+        rc = wk_applicant_rebuild_all(&c->db, &c->r, 0, &na);
     if (rc != WK_OK) {
         fprintf(stderr, "tthcctl: publish failed\n");
         return rc_exit(rc);
     }
-    printf("catalogue version=%lld procedures=%ld views=%ld\n", ver, np, nv);
+    printf("catalogue version=%lld procedures=%ld views=%ld applicant_lists=%ld\n", ver, np, nv, na);
     return EX_OK;
 }
 
@@ -363,6 +372,14 @@ int main(int argc, char **argv)
         if (ac != 1)
             goto bad;
         rc = cmd_ingest(&c, av[0]);
+    } else if (!strcmp(cmd, "user")) {
+        rc = need_db(&c) ? EX_UNAVAIL : wk_ctl_user(&c.db, ac, av);
+    } else if (!strcmp(cmd, "audit")) {
+        rc = need_db(&c) ? EX_UNAVAIL : wk_ctl_audit(&c.db, ac, av);
+    } else if (!strcmp(cmd, "rpc")) {
+        if (ac != 1)
+            goto bad;
+        rc = need_rds(&c) ? EX_UNAVAIL : wk_ctl_rpc(&c.r, &c.conf, av[0]);
     } else if (!strcmp(cmd, "wait-ready")) {
         long t = 30;
         if (ac == 2 && !strcmp(av[0], "--timeout"))

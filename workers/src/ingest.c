@@ -18,6 +18,7 @@ typedef struct {
     const char *a_type, *a_name, *a_id, *a_email, *a_phone, *result_channel;
     char *form_json, *postal_json;
     json_t *files;
+    long long applicant_id;   /* 0: none (journal entries from before issue 3) */
 } manifest;
 
 #define FAIL(...) do { snprintf(err, errsz, __VA_ARGS__); return -1; } while (0)
@@ -89,6 +90,12 @@ static int parse_manifest(json_t *root, manifest *m, char *err, size_t errsz)
         if (!json_is_object(postal))
             FAIL("invalid postal_address");
         m->postal_json = json_dumps(postal, JSON_COMPACT);
+    }
+    json_t *aid = json_object_get(root, "applicant_id");
+    if (aid && !json_is_null(aid)) {
+        if (!json_is_integer(aid) || json_integer_value(aid) <= 0)
+            FAIL("invalid applicant_id");
+        m->applicant_id = json_integer_value(aid);
     }
     m->files = json_object_get(root, "files");
     if (m->files == NULL)
@@ -209,16 +216,17 @@ static int insert_dossier(wk_db *db, const manifest *m, const char *msha, char *
         unsigned long long did = 0;
         wk_param pd[] = {
             WK_STR(m->code), WK_INT(agency_id), WK_STR(m->date), WK_INT(m->seq), WK_INT(proc_id),
-            WK_STR(m->channel), WK_INT(1), WK_STR(m->a_type), WK_STR(m->a_name), WK_STR(m->a_id),
+            m->applicant_id ? WK_INT(m->applicant_id) : WK_NULLP, WK_STR(m->channel), WK_INT(1), WK_STR(m->a_type), WK_STR(m->a_name), WK_STR(m->a_id),
             WK_STR(m->a_email), WK_STR(m->a_phone), WK_STR(m->form_json), WK_STR(m->result_channel),
             WK_STR(m->postal_json), WK_STR(recv), WK_STR(msha),
         };
         if (wk_db_exec(db,
-                       "INSERT INTO dossiers (code, agency_id, seq_date, seq, procedure_id, channel, status,"
+                       "INSERT INTO dossiers (code, agency_id, seq_date, seq, procedure_id, applicant_id,"
+                       " channel, status,"
                        " applicant_type, applicant_name, applicant_identity, applicant_email, applicant_phone,"
                        " form_json, result_channel, postal_address_json, received_at, manifest_sha256)"
-                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       pd, 17, NULL, NULL, NULL, &did) != 0) {
+                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       pd, 18, NULL, NULL, NULL, &did) != 0) {
             if (db->last_errno == ER_DUP_ENTRY && round == 0) {
                 wk_db_simple(db, "ROLLBACK");
                 continue;   /* raced with another worker: look again */
@@ -283,6 +291,8 @@ wk_rc wk_ingest(wk_db *db, wk_rds *r, const wk_conf *conf,
         goto out;
     }
     rc = wk_view_publish(db, r, m.code);
+    if (rc == WK_OK && m.applicant_id)
+        rc = wk_applicant_publish(db, r, m.applicant_id);
     if (rc != WK_OK) {
         snprintf(err, errsz, "view publish failed");
         rc = WK_TRANSIENT;

@@ -1,6 +1,8 @@
 /* queue.c - the Redis stream job queue (docs/contracts.md "Jobs"):
  * consumer group, pending-first reads, XAUTOCLAIM, ack, delayed retry zset
- * and the dead-letter stream.  All keys share the {jobs} slot. */
+ * and the dead-letter stream; the request/reply stream tthc:{jobs}:rpc is
+ * read in the same XREADGROUP (docs/contracts-identity.md "RPC").  All keys
+ * share the {jobs} slot. */
 #include "wk.h"
 
 #include <stdio.h>
@@ -37,24 +39,33 @@ static const char LUA_MOVE[] =
     "end\n"
     "return #items\n";
 
-int wk_queue_group_create(wk_rds *r)
+static int group_create_on(wk_rds *r, const char *stream)
 {
-    redisReply *rep = wk_rds_cmdf(r, "XGROUP CREATE %s %s 0 MKSTREAM", WK_K_STREAM, WK_GROUP);
+    redisReply *rep = wk_rds_cmdf(r, "XGROUP CREATE %s %s 0 MKSTREAM", stream, WK_GROUP);
     if (rep == NULL)
         return -1;
     int rc = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
         if (strncmp(rep->str, "BUSYGROUP", 9) != 0) {
-            wk_error("queue", "group create failed error=\"%s\"", rep->str);
+            wk_error("queue", "group create failed stream=%s error=\"%s\"", stream, rep->str);
             rc = -1;
         }
     } else {
-        /* the group was missing: first start, or Redis lost its data */
-        wk_info("queue", "consumer group created group=%s", WK_GROUP);
-        r->group_created = 1;
+        wk_info("queue", "consumer group created stream=%s group=%s", stream, WK_GROUP);
         rc = 1;
     }
     freeReplyObject(rep);
+    return rc;
+}
+
+int wk_queue_group_create(wk_rds *r)
+{
+    /* request/reply stream: losing it only loses requests the edge times out */
+    if (group_create_on(r, WK_K_RPC) < 0)
+        return -1;
+    int rc = group_create_on(r, WK_K_STREAM);
+    if (rc == 1)
+        r->group_created = 1;   /* the job group was missing: first start, or Redis lost its data */
     return rc;
 }
 
@@ -113,7 +124,7 @@ int wk_queue_read(wk_rds *r, const char *consumer, const char *id, int count,
     char cnt[16], blk[24];
     snprintf(cnt, sizeof(cnt), "%d", count < max ? count : max);
     snprintf(blk, sizeof(blk), "%ld", block_ms);
-    const char *argv[12];
+    const char *argv[14];
     int argc = 0;
     argv[argc++] = "XREADGROUP";
     argv[argc++] = "GROUP";
@@ -126,7 +137,9 @@ int wk_queue_read(wk_rds *r, const char *consumer, const char *id, int count,
         argv[argc++] = blk;
     }
     argv[argc++] = "STREAMS";
+    argv[argc++] = WK_K_RPC;       /* requests first: someone is waiting */
     argv[argc++] = WK_K_STREAM;
+    argv[argc++] = id;
     argv[argc++] = id;
     redisReply *rep = wk_rds_cmd(r, argc, argv, NULL);
     if (rep == NULL)
@@ -139,14 +152,17 @@ int wk_queue_read(wk_rds *r, const char *consumer, const char *id, int count,
         freeReplyObject(rep);
         return -1;
     }
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0) {
-        const redisReply *s = rep->element[0];
-        if (s->type == REDIS_REPLY_ARRAY && s->elements == 2 && s->element[1]->type == REDIS_REPLY_ARRAY) {
-            const redisReply *es = s->element[1];
-            for (size_t i = 0; i < es->elements && n < max; i++)
-                if (parse_entry(es->element[i], &jobs[n]) == 0)
-                    n++;
-        }
+    /* [[stream, [entries]], ...] in the order asked (rpc first) */
+    for (size_t k = 0; rep->type == REDIS_REPLY_ARRAY && k < rep->elements; k++) {
+        const redisReply *s = rep->element[k];
+        if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 || s->element[0]->type != REDIS_REPLY_STRING
+            || s->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        int is_rpc = strcmp(s->element[0]->str, WK_K_RPC) == 0;
+        const redisReply *es = s->element[1];
+        for (size_t i = 0; i < es->elements && n < max; i++)
+            if (parse_entry(es->element[i], &jobs[n]) == 0)
+                jobs[n++].rpc = is_rpc;
     }
     freeReplyObject(rep);
     return n;
@@ -166,19 +182,19 @@ static long deliveries_of(wk_rds *r, const char *id)
     return d;
 }
 
-int wk_queue_autoclaim(wk_rds *r, const char *consumer, long min_idle_ms,
-                       wk_job *jobs, int max, long *deliveries)
+static int autoclaim_on(wk_rds *r, const char *stream, const char *consumer, long min_idle_ms,
+                        wk_job *jobs, int max)
 {
     char start[64] = "0-0";
     int n = 0;
     for (int round = 0; round < 10 && n < max; round++) {
-        redisReply *rep = wk_rds_cmdf(r, "XAUTOCLAIM %s %s %s %ld %s COUNT %d", WK_K_STREAM,
+        redisReply *rep = wk_rds_cmdf(r, "XAUTOCLAIM %s %s %s %ld %s COUNT %d", stream,
                                       WK_GROUP, consumer, min_idle_ms, start, max - n);
         if (rep == NULL)
             return n > 0 ? n : -1;
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
             if (rep->type == REDIS_REPLY_ERROR) {
-                wk_warn("queue", "xautoclaim failed error=\"%s\"", rep->str);
+                wk_warn("queue", "xautoclaim failed stream=%s error=\"%s\"", stream, rep->str);
                 if (strncmp(rep->str, "NOGROUP", 7) == 0)
                     wk_queue_group_create(r);
             }
@@ -197,18 +213,34 @@ int wk_queue_autoclaim(wk_rds *r, const char *consumer, long min_idle_ms,
         if (done)
             break;
     }
+    return n;
+}
+
+int wk_queue_autoclaim(wk_rds *r, const char *consumer, long min_idle_ms,
+                       wk_job *jobs, int max, long *deliveries)
+{
+    int n = autoclaim_on(r, WK_K_STREAM, consumer, min_idle_ms, jobs, max);
     for (int i = 0; i < n && deliveries; i++)
         deliveries[i] = deliveries_of(r, jobs[i].id);
     return n;
 }
 
-int wk_queue_ack(wk_rds *r, const char *id)
+int wk_queue_autoclaim_rpc(wk_rds *r, const char *consumer, long min_idle_ms,
+                           wk_job *jobs, int max)
+{
+    int n = autoclaim_on(r, WK_K_RPC, consumer, min_idle_ms, jobs, max);
+    for (int i = 0; i < n; i++)
+        jobs[i].rpc = 1;
+    return n;
+}
+
+static int ack_on(wk_rds *r, const char *stream, const char *id)
 {
     /* both in one round trip; same key so same slot */
     if (wk_rds_ensure(r) != 0)
         return -1;
-    redisAppendCommand(r->c, "XACK %s %s %s", WK_K_STREAM, WK_GROUP, id);
-    redisAppendCommand(r->c, "XDEL %s %s", WK_K_STREAM, id);
+    redisAppendCommand(r->c, "XACK %s %s %s", stream, WK_GROUP, id);
+    redisAppendCommand(r->c, "XDEL %s %s", stream, id);
     int rc = 0;
     for (int i = 0; i < 2; i++) {
         void *rep = NULL;
@@ -221,6 +253,16 @@ int wk_queue_ack(wk_rds *r, const char *id)
         freeReplyObject(rep);
     }
     return rc;
+}
+
+int wk_queue_ack(wk_rds *r, const char *id)
+{
+    return ack_on(r, WK_K_STREAM, id);
+}
+
+int wk_queue_ack_job(wk_rds *r, const wk_job *j)
+{
+    return ack_on(r, j->rpc ? WK_K_RPC : WK_K_STREAM, j->id);
 }
 
 int wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *error,

@@ -142,6 +142,11 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
             return rc;
         if (nv > 0)
             wk_info("reconcile", "missing views rebuilt count=%ld", nv);
+        long na = 0;
+        if ((rc = wk_applicant_rebuild_all(db, r, 1, &na)) != WK_OK)
+            return rc;
+        if (na > 0)
+            wk_info("reconcile", "missing applicant lists rebuilt count=%ld", na);
         st->views_done_once = 1;
         st->last_view_check_ms = now;
         prune_consumers(r);

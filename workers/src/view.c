@@ -1,5 +1,6 @@
 /* view.c - the authoritative public status view (docs/contracts.md
- * "Status view JSON"), built from MariaDB, masked, local times. */
+ * "Status view JSON"), built from MariaDB, masked, local times; publishing
+ * it also publishes the private view (privview.c). */
 #include "wk.h"
 
 #include <stdio.h>
@@ -126,6 +127,9 @@ wk_rc wk_view_publish(wk_db *db, wk_rds *r, const char *code)
     rc = wk_rds_ok(rep) ? WK_OK : WK_TRANSIENT;
     if (rep)
         freeReplyObject(rep);
+    /* the full view of the owner and the officials goes with it */
+    if (rc == WK_OK)
+        rc = wk_private_publish(db, r, code);
     return rc;
 }
 

@@ -26,6 +26,8 @@ typedef enum {
 #define WK_K_DELAYED      "tthc:{jobs}:delayed"
 #define WK_K_DEAD         "tthc:{jobs}:dead"
 #define WK_K_LOCK_RECON   "tthc:{lock}:reconcile"
+#define WK_K_RPC          "tthc:{jobs}:rpc"
+#define WK_JOB_AUDIT      "audit.append"
 #define WK_GROUP          "workers"
 #define WK_JOB_SUBMITTED  "dossier.submitted"
 #define WK_SEQ_TTL_S      345600
@@ -48,11 +50,30 @@ typedef struct {
     long journal_grace_ms;
     long journal_orphan_ms;   /* normal sweeps: journal files untouched this long */
     int  log_level;
+    /* identity (docs/contracts-identity.md) */
+    char rpc_key_file[512];          /* default: <dir of tthc.conf>/rpc.key */
+    unsigned char rpc_key[32];
+    int  rpc_key_ok;                 /* key loaded */
+    char eid_issuer[512];            /* empty: e-ID sign-in not configured */
+    char eid_token_url[512];
+    char eid_jwks_url[512];
+    char eid_client_id[256];         /* default "tthc" */
+    char eid_client_secret_file[512];/* default: <dir of tthc.conf>/eid-client.secret */
+    char eid_client_secret[256];
+    char eid_redirect_uri[512];
+    long session_idle_s;             /* default 1800 */
+    long session_abs_s;              /* default 43200 */
+    long staff_lockout_failures;     /* default 5 */
+    long staff_lockout_s;            /* default 900 */
+    long rpc_claim_idle_ms;          /* default 15000 (> the 10 s RPC deadline) */
 } wk_conf;
 
 /* Load FILE (or $TTHC_CONF when file is NULL). Returns 0, or -1 with a
  * message in err. */
 int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz);
+/* (Re)load the RPC key and the e-ID client secret; 0, or -1 with a message
+ * in err (the worker logs it and answers RPCs it cannot seal no more). */
+int wk_conf_load_secrets(wk_conf *c, char *err, size_t errsz);
 
 /* ---- log.c ----------------------------------------------------------- */
 enum { WK_LOG_DEBUG = 0, WK_LOG_INFO = 1, WK_LOG_WARN = 2, WK_LOG_ERROR = 3 };
@@ -163,6 +184,19 @@ const char *wk_status_label(int st);
 /* parse a dossier code: agency (<=31 chars), date YYMMDD, seq. 0 ok / -1 */
 int  wk_code_parse(const char *code, char agency[32], char date[7], int *seq);
 int  wk_agency_code_valid(const char *code);
+/* roles and scope (common/tthc_scope) */
+unsigned    wk_role_bit(const char *name);          /* 0 unknown */
+const char *wk_role_name(unsigned bit);             /* NULL unless one known bit */
+long        wk_roles_parse_csv(const char *csv);    /* -1 unknown name */
+void        wk_roles_csv(unsigned roles, char out[128]);
+#define WK_ROLE_SYSADMIN      0x40u
+#define WK_ROLE_MONITOR       0x20u
+#define WK_ROLE_AGENCY_ADMIN  0x10u
+#define WK_ROLES_AGENCY_BOUND 0x1fu     /* need an agency */
+/* may actor (roles, agency code or NULL) administer an account of target
+ * agency with roles target_roles (0: not changing roles)? 1 / 0 */
+int wk_scope_account(unsigned actor_roles, const char *actor_agency,
+                     const char *target_agency, unsigned target_roles);
 
 /* ---- view.c ---------------------------------------------------------- */
 /* Build the authoritative view of CODE from MariaDB; *json malloc'd.
@@ -218,19 +252,26 @@ typedef struct {
     size_t payload_len;
     long attempt;
     int deleted;          /* PEL entry whose stream entry is gone */
+    int rpc;              /* read from tthc:{jobs}:rpc (request/reply) */
 } wk_job;
 
-/* 1 created (it was missing: sets r->group_created), 0 existed, -1 error */
+/* Both streams (rpc, jobs). 1 the jobs group was created (it was missing:
+ * sets r->group_created), 0 existed, -1 error */
 int   wk_queue_group_create(wk_rds *r);
-/* Reads up to count entries; id "0" (own pending) or ">"; block_ms < 0: no BLOCK.
- * Returns number of jobs (>=0) or -1 on redis error. */
+/* Reads up to count entries of each stream, tthc:{jobs}:rpc first, then
+ * tthc:{jobs}:stream (one XREADGROUP); id "0" (own pending) or ">"; block_ms
+ * < 0: no BLOCK.  Returns number of jobs (>=0) or -1 on redis error. */
 int   wk_queue_read(wk_rds *r, const char *consumer, const char *id, int count,
                     long block_ms, wk_job *jobs, int max);
 /* XAUTOCLAIM idle entries; fills jobs; returns n or -1 */
 int   wk_queue_autoclaim(wk_rds *r, const char *consumer, long min_idle_ms,
                          wk_job *jobs, int max, long *deliveries);
+/* the same on tthc:{jobs}:rpc (jobs get rpc = 1) */
+int   wk_queue_autoclaim_rpc(wk_rds *r, const char *consumer, long min_idle_ms,
+                             wk_job *jobs, int max);
 void  wk_job_free(wk_job *j);
 int   wk_queue_ack(wk_rds *r, const char *id);        /* XACK + XDEL */
+int   wk_queue_ack_job(wk_rds *r, const wk_job *j);   /* on the job's stream */
 /* permanent failure: retry later or dead-letter (Lua). 1 = dead, 0 = delayed
  * (*due_ms: when), -1 error */
 int   wk_queue_fail(wk_rds *r, const wk_conf *conf, const wk_job *j, const char *error,
@@ -255,6 +296,167 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
                         int force, wk_recon_state *st, volatile sig_atomic_t *stop);
 /* give up the leader lease if we hold it (clean shutdown) */
 void  wk_reconcile_release(wk_rds *r, const char *me);
+
+/* ---- http.c (libcurl; outbound calls of the workers) ------------------ */
+typedef struct {
+    long status;          /* HTTP status, 0 when no response */
+    char *body;           /* NUL-terminated, malloc'd (may be NULL) */
+    size_t len;
+    char error[128];      /* transport error, "" if a response came */
+} wk_http_resp;
+void wk_http_global_init(void);
+void wk_http_global_cleanup(void);
+/* POST application/x-www-form-urlencoded (GET when form is NULL); 5 s
+ * timeouts, no redirects, http/https only, body capped at 1 MiB.
+ * 0 a response came (any status), -1 transport failure (resp->error). */
+int  wk_http_request(const char *url, const char *form, wk_http_resp *resp);
+void wk_http_resp_free(wk_http_resp *resp);
+/* append "k=v" (url-encoded, '&' separated) to a growing form string */
+int  wk_form_add(char **form, const char *k, const char *v);
+
+/* ---- jwt.c (pure: JWS RS256, id_token claims) ------------------------ */
+/* base64url without padding -> bytes (malloc'd). 0 / -1 */
+int  wk_b64url_decode(const char *in, size_t len, unsigned char **out, size_t *outlen);
+/* 32 random bytes -> 43 chars base64url without padding */
+void wk_random_b64url32(char out[44]);
+typedef struct {
+    json_t *header, *claims;
+    const char *signing_input;   /* points into the token */
+    size_t signing_input_len;
+    unsigned char *sig;
+    size_t sig_len;
+    const char *kid;             /* from header (may be NULL) */
+} wk_jws;
+/* Split and decode a compact JWS; alg must be RS256.  0 / -1 (why set). */
+int  wk_jws_parse(const char *token, wk_jws *out, const char **why);
+void wk_jws_free(wk_jws *j);
+/* EVP_PKEY * (as void *) from a JWK's n and e (base64url); NULL if bad or
+ * shorter than 2048 bits.  Free with wk_pkey_free. */
+void *wk_rsa_from_jwk(const char *n, const char *e);
+void wk_pkey_free(void *pkey);
+/* 1 the RS256 signature verifies, 0 not */
+int  wk_jws_verify(const wk_jws *j, void *pkey);
+/* OIDC id_token rules: iss, aud (string or array; azp when several), exp >
+ * now - skew, iat <= now + skew, nonce, sub.  0 ok / -1 (why set). */
+int  wk_idtoken_check(json_t *claims, const char *iss, const char *aud, const char *nonce,
+                      time_t now, long skew, const char **why);
+
+/* ---- totp.c (pure: RFC 4648 base32, RFC 6238 TOTP SHA-1) ------------- */
+/* base32 (upper case, no padding) of n bytes; out needs 8*ceil(n/5)/5+2 */
+void wk_base32_encode(const unsigned char *in, size_t n, char *out, size_t outsz);
+/* base32 (case-insensitive, padding and spaces ignored) -> bytes; len or -1 */
+int  wk_base32_decode(const char *in, unsigned char *out, size_t outsz);
+/* HOTP value (RFC 4226) of key at counter, `digits` digits. -1 on error */
+long wk_hotp(const unsigned char *key, size_t keylen, uint64_t counter, int digits);
+/* Check a 6-digit code against steps now/30 - 1 .. + 1, each step > *last
+ * (no replay).  Returns 1 and sets *step to the matched step, or 0. */
+int  wk_totp_check(const char *secret_b32, const char *code, time_t now,
+                   long long last_step, long long *step);
+
+/* ---- audit.c (hash-chained log; docs/contracts-identity.md "Audit") -- */
+typedef struct {
+    const char *event_id;        /* idempotency key or NULL */
+    int64_t at_ms;               /* 0: now */
+    const char *actor_kind;      /* applicant | staff | system */
+    long long actor_id;          /* < 0: NULL */
+    const char *actor_name, *ip;
+    const char *action, *object;
+    json_t *detail;              /* object or NULL ({}) */
+} wk_audit_ev;
+/* canonical detail JSON: compact, keys sorted, UTF-8 (malloc'd) */
+char *wk_audit_canon(json_t *detail);
+/* hash of one entry (actor_id "" for NULL) */
+void  wk_audit_hash(const char *prev_hash, const char *id, const char *at,
+                    const char *actor_kind, const char *actor_id, const char *actor_name,
+                    const char *ip, const char *action, const char *object,
+                    const char *canon_detail, char out[65]);
+/* append inside the caller's open transaction (locks audit_head) */
+wk_rc wk_audit_append_tx(wk_db *db, const wk_audit_ev *ev);
+/* append in its own transaction; an event_id seen before is a no-op */
+wk_rc wk_audit_append(wk_db *db, const wk_audit_ev *ev);
+/* job audit.append (payload from the edge) */
+wk_rc wk_audit_job(wk_db *db, const char *job_id, const char *payload, size_t len,
+                   char *err, size_t errsz);
+/* *n entries checked; *broken = first broken id or 0.  WK_TRANSIENT db */
+wk_rc wk_audit_verify(wk_db *db, long long *n, long long *broken);
+
+/* ---- session.c ------------------------------------------------------- */
+typedef struct { const char *k, *v; } wk_kv;
+/* New session tthc:sess:{sha256(sid)} of kind with the given fields (plus
+ * kind, csrf, created, abs_exp), HSET + EXPIRE in MULTI.  sid and csrf
+ * receive 43-char base64url values.  WK_OK / WK_TRANSIENT. */
+wk_rc wk_session_create(wk_rds *r, const wk_conf *conf, const char *kind,
+                        const wk_kv *fields, int n, char sid[44], char csrf[44]);
+
+/* ---- rpc.c (request/reply jobs) -------------------------------------- */
+typedef struct {
+    wk_db *db;
+    wk_rds *r;
+    wk_conf *conf;
+    const char *reqid;
+    const char *type;
+    char ip[64];
+} wk_rpc;
+/* base64(nonce || secretbox(msg)) (malloc'd) / its inverse (NULL if bad) */
+char *wk_seal(const unsigned char key[32], const char *msg, size_t len);
+char *wk_unseal(const unsigned char key[32], const char *b64, size_t len, size_t *outlen);
+/* Runs one RPC job (unseal, deadline, dispatch, sealed reply).  Never
+ * fails the job: the caller acks it afterwards. */
+void  wk_rpc_process(wk_db *db, wk_rds *r, wk_conf *conf, const wk_job *j);
+/* reply helpers for the handlers (new references) */
+json_t *wk_rpc_error(const char *code, const char *field);
+json_t *wk_rpc_db_error(wk_rpc *c, const char *what);   /* SERVICE_UNAVAILABLE / INTERNAL_ERROR */
+/* string member or NULL */
+const char *wk_json_str(json_t *o, const char *k);
+
+/* handlers: auth_eid.c, auth_staff.c, accounts.c */
+json_t *wk_rpc_eid_exchange(wk_rpc *c, json_t *req);
+json_t *wk_rpc_staff_signin(wk_rpc *c, json_t *req);
+json_t *wk_rpc_accounts_list(wk_rpc *c, json_t *req);
+json_t *wk_rpc_accounts_create(wk_rpc *c, json_t *req);
+json_t *wk_rpc_accounts_update(wk_rpc *c, json_t *req);
+
+/* ---- officials.c (shared by accounts RPCs and tthcctl user) ---------- */
+#define WK_PASSWORD_MIN 12
+int   wk_username_valid(const char *u);
+/* argon2id (crypto_pwhash_str, INTERACTIVE) into out[128]. 0 / -1 */
+int   wk_password_hash(const char *pw, char out[128]);
+/* roles JSON array -> mask (0 if empty); -1 unknown name / not strings */
+long  wk_roles_from_json(json_t *arr);
+json_t *wk_roles_to_json(unsigned roles);
+typedef struct {
+    long long id;
+    char username[72], name[256], pwhash[160];
+    unsigned roles;
+    long long agency_id;         /* 0 none */
+    char agency[40];             /* code, "" none */
+    long long dept;              /* 0 none */
+    int locked;                  /* administrative lock */
+    int locked_now;              /* locked_until > now */
+    char locked_until[32];       /* "" none, else "YYYY-MM-DD HH:MM:SS" UTC */
+    long failed;
+    char totp[80];               /* "" off */
+    long long totp_last;         /* -1 none */
+} wk_official;
+/* by username (id 0) or by id: 1 found, 0 none, -1 db error */
+int   wk_official_load(wk_db *db, const char *username, long long id, wk_official *o);
+/* agency code -> id: 1 found, 0 no such agency, -1 db error */
+int   wk_agency_id(wk_db *db, const char *code, long long *id);
+/* department belongs to agency: 1 yes, 0 no, -1 db error */
+int   wk_department_in(wk_db *db, long long dept, long long agency_id);
+
+/* ---- privview.c (read models of issue 3) ----------------------------- */
+/* tthc:d:{CODE}:private from MariaDB (WK_PERMANENT: no such dossier) */
+wk_rc wk_private_publish(wk_db *db, wk_rds *r, const char *code);
+/* tthc:a:{ID}:dossiers, newest first */
+wk_rc wk_applicant_publish(wk_db *db, wk_rds *r, long long applicant_id);
+/* every applicant's list (only_missing: only absent keys) */
+wk_rc wk_applicant_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count);
+
+/* ---- ctl_ident.c (tthcctl user ..., tthcctl audit ...) --------------- */
+int wk_ctl_user(wk_db *db, int argc, char **argv);    /* tthcctl exit code */
+int wk_ctl_audit(wk_db *db, int argc, char **argv);
+int wk_ctl_rpc(wk_rds *r, wk_conf *conf, const char *type);
 
 /* ---- migrate.c ------------------------------------------------------- */
 /* 0 ok, 1 error, 4 checksum mismatch */

@@ -1,5 +1,6 @@
-/* worker_main.c - tthc-worker: consumes tthc:{jobs}:stream (group workers)
- * and runs the periodic duties (autoclaim, delayed mover, reconciler). */
+/* worker_main.c - tthc-worker: consumes tthc:{jobs}:rpc (request/reply)
+ * and tthc:{jobs}:stream (group workers on both) and runs the periodic
+ * duties (autoclaim, delayed mover, reconciler). */
 #include "wk.h"
 
 #include <errno.h>
@@ -13,7 +14,9 @@
 #include <sodium.h>
 
 #define BLOCK_MS     2000
-#define READ_COUNT   10
+/* one entry of each stream per read: a burst of requests spreads over all
+ * workers instead of queueing behind one (a read costs ~50 us, a job ms) */
+#define READ_COUNT   1
 #define MAX_BATCH    64
 
 static volatile sig_atomic_t g_stop;
@@ -52,7 +55,7 @@ static void usage(FILE *f)
 static void ack_job(worker *w, const wk_job *j)
 {
     long backoff = 200;
-    while (wk_queue_ack(&w->r, j->id) != 0) {
+    while (wk_queue_ack_job(&w->r, j) != 0) {
         wk_warn("queue", "ack failed, retrying id=%s", j->id);
         if (wk_sleep_interruptible(backoff, &g_stop))
             return;   /* still pending: the ingest is idempotent */
@@ -94,6 +97,14 @@ static int process_job(worker *w, wk_job *j, long deliveries)
         ack_job(w, j);
         return 0;
     }
+    if (j->rpc) {
+        /* request/reply: never retried nor dead-lettered (a failure is a
+         * reply); acked whatever happened */
+        wk_rpc_process(&w->db, &w->r, &w->conf, j);
+        ack_job(w, j);
+        w->processed++;
+        return 0;
+    }
     if (j->type == NULL || j->payload == NULL) {
         fail_job(w, j, "malformed job entry");
         return 0;
@@ -110,6 +121,8 @@ static int process_job(worker *w, wk_job *j, long deliveries)
         int64_t t0 = wk_now_ms();
         if (strcmp(j->type, WK_JOB_SUBMITTED) == 0) {
             rc = wk_ingest(&w->db, &w->r, &w->conf, j->payload, j->payload_len, err, sizeof(err));
+        } else if (strcmp(j->type, WK_JOB_AUDIT) == 0) {
+            rc = wk_audit_job(&w->db, j->id, j->payload, j->payload_len, err, sizeof(err));
         } else {
             snprintf(err, sizeof(err), "unknown job type");
             rc = WK_PERMANENT;
@@ -152,7 +165,7 @@ static int process_job(worker *w, wk_job *j, long deliveries)
 static void run_batch(worker *w, wk_job *jobs, int n, const long *deliveries)
 {
     for (int i = 0; i < n; i++) {
-        if (g_stop) {
+        if (g_stop && !jobs[i].rpc) {
             wk_queue_release(&w->r, w->me, jobs[i].id);
         } else if (process_job(w, &jobs[i], deliveries ? deliveries[i] : 0) == 1) {
             wk_queue_release(&w->r, w->me, jobs[i].id);
@@ -183,6 +196,15 @@ static int duties(worker *w, int force)
         if (n > 0) {
             wk_info("queue", "claimed idle jobs count=%d", n);
             run_batch(w, jobs, n, del);
+            work += n;
+        }
+        /* requests of a consumer that died: past their deadline by now
+         * (rpc_claim_idle_ms > the 10 s deadline), so only cleaned up, never
+         * run twice (a code exchange is not idempotent) */
+        n = wk_queue_autoclaim_rpc(&w->r, w->me, w->conf.rpc_claim_idle_ms, jobs, MAX_BATCH);
+        if (n > 0) {
+            wk_info("queue", "claimed idle requests count=%d", n);
+            run_batch(w, jobs, n, NULL);
             work += n;
         }
         w->next_claim = now + w->conf.visibility_ms / 2;
@@ -256,6 +278,9 @@ int main(int argc, char **argv)
         return 1;
     }
     wk_log_init(logfile, w.conf.log_level);
+    wk_http_global_init();
+    if (wk_conf_load_secrets(&w.conf, err, sizeof(err)) != 0)
+        wk_warn("worker", "secrets not loaded (requests cannot be answered until they are) error=\"%s\"", err);
     w.once = once;
     snprintf(w.me, sizeof(w.me), "%s:%ld", wk_hostname(), (long)getpid());
     wk_db_init(&w.db, &w.conf);
@@ -329,6 +354,7 @@ out:
     wk_rds_close(&w.r);
     wk_db_close(&w.db);
     mysql_library_end();
+    wk_http_global_cleanup();
     if (pidfile)
         unlink(pidfile);
     return exit_code;

@@ -1,0 +1,106 @@
+/* http.c - the workers' outbound HTTP calls (e-ID token endpoint, JWKS),
+ * libcurl easy interface: 5 s timeouts, no redirects, http/https only,
+ * bounded response size.  URLs and bodies are never logged (codes). */
+#include "wk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#define HTTP_TIMEOUT_MS 5000L
+#define HTTP_MAX_BODY   (1u << 20)
+
+void wk_http_global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void wk_http_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    wk_http_resp *r = ud;
+    size_t n = size * nmemb;
+    if (r->len + n > HTTP_MAX_BODY)
+        return 0;                              /* aborts the transfer */
+    char *nb = realloc(r->body, r->len + n + 1);
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + r->len, ptr, n);
+    r->body = nb;
+    r->len += n;
+    r->body[r->len] = '\0';
+    return n;
+}
+
+int wk_http_request(const char *url, const char *form, wk_http_resp *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        snprintf(resp->error, sizeof(resp->error), "curl init failed");
+        return -1;
+    }
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, HTTP_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, HTTP_TIMEOUT_MS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "tthc-worker");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    if (form != NULL) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+    }
+    CURLcode cc = curl_easy_perform(h);
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(cc));
+        rc = -1;
+    } else {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    }
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+void wk_http_resp_free(wk_http_resp *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+}
+
+int wk_form_add(char **form, const char *k, const char *v)
+{
+    char *ek = curl_easy_escape(NULL, k, 0), *ev = curl_easy_escape(NULL, v ? v : "", 0);
+    int rc = -1;
+    if (ek && ev) {
+        size_t old = *form ? strlen(*form) : 0;
+        size_t need = old + strlen(ek) + strlen(ev) + 3;
+        char *nf = realloc(*form, need);
+        if (nf) {
+            snprintf(nf + old, need - old, "%s%s=%s", old ? "&" : "", ek, ev);
+            *form = nf;
+            rc = 0;
+        }
+    }
+    curl_free(ek);
+    curl_free(ev);
+    return rc;
+}

@@ -1,0 +1,210 @@
+/* privview.c - read models of issue 3 (docs/contracts-identity.md "Read
+ * models added"): tthc:d:{CODE}:private (the full, unmasked view for the
+ * owner and the officials in scope) and tthc:a:{APPLICANT_ID}:dossiers (the
+ * applicant's own dossiers, newest first).  Built from MariaDB only. */
+#include "wk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_MAX 1000
+
+typedef struct {
+    int found;
+    long long id;
+    json_t *owner, *app;
+    char agency[40];
+} priv_ud;
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *json_col(const char *s)
+{
+    json_error_t je;
+    json_t *j = s ? json_loads(s, JSON_DECODE_ANY, &je) : NULL;
+    return j ? j : json_null();
+}
+
+static int priv_cb(const wk_row *r, void *ud)
+{
+    priv_ud *u = ud;
+    u->found = 1;
+    u->id = strtoll(r->v[0], NULL, 10);
+    u->owner = r->v[1] ? json_integer(strtoll(r->v[1], NULL, 10)) : json_null();
+    snprintf(u->agency, sizeof(u->agency), "%s", r->v[2]);
+    u->app = json_pack("{s:s, s:{s:s, s:s, s:o, s:o, s:o}, s:o, s:s, s:o}",
+                       "procedure", r->v[11],
+                       "applicant", "type", r->v[3], "name", r->v[4],
+                       "identity_number", str_or_null(r->v[5]), "email", str_or_null(r->v[6]),
+                       "phone", str_or_null(r->v[7]),
+                       "form", json_col(r->v[8]), "result_channel", r->v[9],
+                       "postal_address", json_col(r->v[10]));
+    return 1;
+}
+
+static int pfiles_cb(const wk_row *r, void *ud)
+{
+    json_array_append_new(ud, json_pack("{s:s, s:s, s:I, s:s, s:s}", "component", r->v[0],
+                                        "name", r->v[1],
+                                        "size", (json_int_t)strtoll(r->v[2], NULL, 10),
+                                        "media_type", r->v[3], "sha256", r->v[4]));
+    return 0;
+}
+
+wk_rc wk_private_publish(wk_db *db, wk_rds *r, const char *code)
+{
+    char *pub = NULL;
+    wk_rc rc = wk_view_build(db, code, &pub);
+    if (rc != WK_OK)
+        return rc;
+    json_error_t je;
+    json_t *v = json_loads(pub, 0, &je);
+    free(pub);
+    if (v == NULL)
+        return WK_PERMANENT;
+    priv_ud u = { 0, 0, NULL, NULL, "" };
+    wk_param p[] = { WK_STR(code) };
+    json_t *files = json_array();
+    char *out = NULL;
+    if (wk_db_exec(db,
+                   "SELECT d.id, d.applicant_id, a.code, d.applicant_type, d.applicant_name,"
+                   " d.applicant_identity, d.applicant_email, d.applicant_phone, d.form_json,"
+                   " d.result_channel, d.postal_address_json, p.code"
+                   " FROM dossiers d JOIN agencies a ON a.id = d.agency_id"
+                   " JOIN procedures p ON p.id = d.procedure_id WHERE d.code = ?",
+                   p, 1, priv_cb, &u, NULL, NULL) != 0) {
+        rc = WK_TRANSIENT;
+        goto out;
+    }
+    if (!u.found || u.app == NULL) {
+        rc = WK_PERMANENT;
+        goto out;
+    }
+    wk_param q[] = { WK_INT(u.id) };
+    if (wk_db_exec(db, "SELECT component_code, original_name, size, media_type, sha256"
+                       " FROM dossier_files WHERE dossier_id = ? ORDER BY position",
+                   q, 1, pfiles_cb, files, NULL, NULL) != 0) {
+        rc = WK_TRANSIENT;
+        goto out;
+    }
+    /* the public view, unmasked, plus what only the owner and staff see */
+    json_t *ap = json_object_get(u.app, "applicant");
+    json_object_set_new(v, "applicant", json_pack("{s:O, s:O}", "name", json_object_get(ap, "name"),
+                                                  "identity_number",
+                                                  json_object_get(ap, "identity_number")));
+    json_object_set(v, "owner", u.owner);
+    json_object_set_new(v, "agency_code", json_string(u.agency));
+    json_object_set(v, "files", files);
+    json_object_set(v, "application", u.app);
+    out = json_dumps(v, JSON_COMPACT);
+    if (out == NULL) {
+        rc = WK_PERMANENT;
+        goto out;
+    }
+    char key[128];
+    snprintf(key, sizeof(key), "tthc:d:{%s}:private", code);
+    redisReply *rep = wk_rds_cmdf(r, "SET %s %s", key, out);
+    rc = wk_rds_ok(rep) ? WK_OK : WK_TRANSIENT;
+    if (rep)
+        freeReplyObject(rep);
+out:
+    free(out);
+    json_decref(files);
+    json_decref(u.owner);
+    json_decref(u.app);
+    json_decref(v);
+    return rc;
+}
+
+static int list_cb(const wk_row *r, void *ud)
+{
+    time_t t = 0;
+    char at[40] = "";
+    if (wk_dbtime_parse(r->v[6], &t) == 0)
+        wk_fmt_local(t, at, sizeof(at));
+    int st = atoi(r->v[5]);
+    json_array_append_new(ud, json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:i, s:s}, s:s}",
+                                        "code", r->v[0],
+                                        "procedure", "code", r->v[1], "name", r->v[2],
+                                        "agency", "code", r->v[3], "name", r->v[4],
+                                        "status", "code", st, "label", wk_status_label(st),
+                                        "submitted_at", at));
+    return 0;
+}
+
+wk_rc wk_applicant_publish(wk_db *db, wk_rds *r, long long applicant_id)
+{
+    json_t *items = json_array();
+    wk_param p[] = { WK_INT(applicant_id), WK_INT(LIST_MAX) };
+    if (wk_db_exec(db,
+                   "SELECT d.code, p.code, p.name, a.code, a.name, d.status, d.received_at"
+                   " FROM dossiers d JOIN procedures p ON p.id = d.procedure_id"
+                   " JOIN agencies a ON a.id = d.agency_id WHERE d.applicant_id = ?"
+                   " ORDER BY d.received_at DESC, d.id DESC LIMIT ?",
+                   p, 2, list_cb, items, NULL, NULL) != 0) {
+        json_decref(items);
+        return WK_TRANSIENT;
+    }
+    json_t *doc = json_pack("{s:o}", "items", items);
+    char *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (out == NULL)
+        return WK_PERMANENT;
+    char key[64];
+    snprintf(key, sizeof(key), "tthc:a:{%lld}:dossiers", applicant_id);
+    redisReply *rep = wk_rds_cmdf(r, "SET %s %s", key, out);
+    free(out);
+    wk_rc rc = wk_rds_ok(rep) ? WK_OK : WK_TRANSIENT;
+    if (rep)
+        freeReplyObject(rep);
+    return rc;
+}
+
+typedef struct { long long ids[500]; int n; } ids_ud;
+
+static int ids_cb(const wk_row *r, void *ud)
+{
+    ids_ud *u = ud;
+    if (u->n < 500)
+        u->ids[u->n++] = strtoll(r->v[0], NULL, 10);
+    return 0;
+}
+
+wk_rc wk_applicant_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count)
+{
+    static ids_ud u;
+    long long after = 0;
+    long done = 0;
+    for (;;) {
+        u.n = 0;
+        wk_param p[] = { WK_INT(after) };
+        if (wk_db_exec(db, "SELECT DISTINCT applicant_id FROM dossiers WHERE applicant_id > ?"
+                           " ORDER BY applicant_id LIMIT 500", p, 1, ids_cb, &u, NULL, NULL) != 0)
+            return WK_TRANSIENT;
+        for (int i = 0; i < u.n; i++) {
+            if (only_missing) {
+                redisReply *rep = wk_rds_cmdf(r, "EXISTS tthc:a:{%lld}:dossiers", u.ids[i]);
+                int present = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+                if (rep == NULL)
+                    return WK_TRANSIENT;
+                freeReplyObject(rep);
+                if (present)
+                    continue;
+            }
+            wk_rc rc = wk_applicant_publish(db, r, u.ids[i]);
+            if (rc == WK_TRANSIENT)
+                return rc;
+            done += rc == WK_OK;
+        }
+        if (u.n < 500)
+            break;
+        after = u.ids[u.n - 1];
+    }
+    if (count)
+        *count = done;
+    return WK_OK;
+}
