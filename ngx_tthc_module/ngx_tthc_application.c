@@ -103,12 +103,12 @@ ngx_tthc_channel_allowed(ngx_tthc_procedure_t *pr, const char *ch)
 
 
 const char *
-ngx_tthc_application_validate(json_t *in, ngx_tthc_procedure_t **procp,
-    json_t **outp, const char **field)
+ngx_tthc_application_validate(json_t *in, ngx_tthc_session_t *session,
+    ngx_tthc_procedure_t **procp, json_t **outp, const char **field)
 {
-    json_t                *proc, *ap, *name, *id, *type, *email, *phone, *form,
+    json_t                *proc, *ap, *name, *id, *email, *phone, *form,
                           *channel, *addr, *out, *oap, *oaddr, *v;
-    const char            *t, *idv, *ch;
+    const char            *t, *ch;
     ngx_tthc_procedure_t  *pr;
 
     static const char  *addr_fields[] = { "street", "ward", "district",
@@ -132,45 +132,19 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_procedure_t **procp,
         return "UNKNOWN_PROCEDURE";
     }
 
+    /*
+     * Who applies comes from the signed-in account (A1: the e-ID verified
+     * it), never from the form; the form may only add contact details.
+     */
+
     ap = json_object_get(in, "applicant");
-    if (!json_is_object(ap)) {
+    if (ap && !json_is_null(ap) && !json_is_object(ap)) {
         *field = "applicant";
         return "INVALID_APPLICATION";
     }
 
-    type = json_object_get(ap, "type");
-    t = json_is_string(type) ? json_string_value(type) : "citizen";
-
-    if (type && !json_is_string(type)) {
-        *field = "applicant.type";
-        return "INVALID_APPLICATION";
-    }
-
-    if (ngx_strcmp(t, "citizen") != 0 && ngx_strcmp(t, "organisation") != 0) {
-        *field = "applicant.type";
-        return "INVALID_APPLICATION";
-    }
-
-    name = json_object_get(ap, "name");
-    if (!ngx_tthc_str_ok(name, 2, 200)) {
-        *field = "applicant.name";
-        return "INVALID_APPLICATION";
-    }
-
-    /* citizens: 12-digit citizen identity card (9 for the old ID card);
-     * organisations: 10-digit tax code, 13 with a branch suffix */
-
-    id = json_object_get(ap, "identity_number");
-    idv = json_is_string(id) ? json_string_value(id) : "";
-
-    if (!(t[0] == 'c' ? (ngx_tthc_digits(idv, 12, 12)
-                         || ngx_tthc_digits(idv, 9, 9))
-                      : (ngx_tthc_digits(idv, 10, 10)
-                         || ngx_tthc_digits(idv, 13, 13))))
-    {
-        *field = "applicant.identity_number";
-        return "INVALID_APPLICATION";
-    }
+    t = ngx_tthc_seg_equal(&session->atype, "organisation")
+        ? "organisation" : "citizen";
 
     email = json_object_get(ap, "email");
     phone = json_object_get(ap, "phone");
@@ -189,7 +163,9 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_procedure_t **procp,
         return "INVALID_APPLICATION";
     }
 
-    if (!json_is_string(email) && !json_is_string(phone)) {
+    if (!json_is_string(email) && !json_is_string(phone)
+        && session->email.len == 0 && session->phone.len == 0)
+    {
         *field = "applicant.email";
         return "INVALID_APPLICATION";
     }
@@ -239,9 +215,31 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_procedure_t **procp,
         }
     }
 
-    oap = json_pack("{s:s,s:O,s:O}", "type", t, "name", name,
+    /* all checked: build the sanitized application */
+
+    email = json_is_string(email) ? json_incref(email)
+            : session->email.len ? json_stringn((char *) session->email.data,
+                                                session->email.len)
+            : NULL;
+    phone = json_is_string(phone) ? json_incref(phone)
+            : session->phone.len ? json_stringn((char *) session->phone.data,
+                                                session->phone.len)
+            : NULL;
+
+    name = json_stringn((char *) session->name.data, session->name.len);
+    id = json_stringn((char *) session->ident.data, session->ident.len);
+
+    oap = json_pack("{s:s,s:o,s:o}", "type", t, "name", name,
                     "identity_number", id);
     if (oap == NULL) {
+        if (email) {
+            json_decref(email);
+        }
+
+        if (phone) {
+            json_decref(phone);
+        }
+
         if (oaddr) {
             json_decref(oaddr);
         }
@@ -261,12 +259,12 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_procedure_t **procp,
 
     json_object_set_new(out, "form", form ? json_incref(form) : json_object());
 
-    if (json_is_string(email)) {
-        json_object_set(oap, "email", email);
+    if (email) {
+        json_object_set_new(oap, "email", email);
     }
 
-    if (json_is_string(phone)) {
-        json_object_set(oap, "phone", phone);
+    if (phone) {
+        json_object_set_new(oap, "phone", phone);
     }
 
     if (oaddr) {

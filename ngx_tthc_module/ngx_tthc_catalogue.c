@@ -369,7 +369,7 @@ ngx_tthc_catalogue_handler(ngx_http_request_t *r, ngx_str_t *code)
     }
 
     *saved = *code;
-    ngx_http_set_ctx(r, saved, ngx_tthc_module);
+    ngx_tthc_req(r)->data = saved;
 
     rc = ngx_tthc_catalogue_ensure(r, ngx_tthc_catalogue_continue);
 
@@ -390,7 +390,7 @@ ngx_tthc_catalogue_continue(ngx_http_request_t *r, ngx_int_t rc)
 {
     ngx_str_t  *code;
 
-    code = ngx_http_get_module_ctx(r, ngx_tthc_module);
+    code = ngx_tthc_req(r)->data;
 
     if (rc == NGX_OK) {
         rc = ngx_tthc_catalogue_respond(r, code);

@@ -19,6 +19,7 @@ ngx_tthc_manifest(ngx_tthc_submit_ctx_t *ctx, unsigned seq)
 {
     char              when[32], date[8];
     json_t           *m, *files, *fo;
+    ngx_str_t        *uid;
     ngx_uint_t        i;
     ngx_tthc_file_t  *f;
 
@@ -60,6 +61,14 @@ ngx_tthc_manifest(ngx_tthc_submit_ctx_t *ctx, unsigned seq)
                   "files", files,
                   "client_ip", ctx->request->connection->addr_text.data,
                   ctx->request->connection->addr_text.len);
+
+    if (m) {
+        /* the account that submitted it (issue 3: "my dossiers") */
+        uid = &ngx_tthc_req(ctx->request)->session->uid;
+        json_object_set_new(m, "applicant_id",
+                            json_integer((json_int_t) ngx_atoof(uid->data,
+                                                                uid->len)));
+    }
 
     return m;
 }

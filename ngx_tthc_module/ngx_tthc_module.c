@@ -16,9 +16,13 @@ static char *ngx_tthc_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_tthc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_tthc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_tthc_rpc_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_tthc_init_process(ngx_cycle_t *cycle);
 static void ngx_tthc_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_tthc_api_handler(ngx_http_request_t *r);
+static void ngx_tthc_session_loaded(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_tthc_dispatch(ngx_http_request_t *r);
 static ngx_int_t ngx_tthc_not_allowed(ngx_http_request_t *r,
     const char *allow);
 
@@ -65,6 +69,48 @@ static ngx_command_t  ngx_tthc_commands[] = {
       ngx_conf_set_off_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_tthc_main_conf_t, max_request_size),
+      NULL },
+
+    { ngx_string("tthc_rpc_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_tthc_rpc_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tthc_rpc_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, rpc_timeout),
+      NULL },
+
+    { ngx_string("tthc_eid_authorize_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, eid_authorize_url),
+      NULL },
+
+    { ngx_string("tthc_eid_client_id"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, eid_client_id),
+      NULL },
+
+    { ngx_string("tthc_eid_redirect_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, eid_redirect_uri),
+      NULL },
+
+    { ngx_string("tthc_session_idle"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, session_idle),
       NULL },
 
     { ngx_string("tthc_api"),
@@ -122,6 +168,8 @@ ngx_tthc_create_main_conf(ngx_conf_t *cf)
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     mcf->catalogue_ttl = NGX_CONF_UNSET_MSEC;
     mcf->max_request_size = NGX_CONF_UNSET;
+    mcf->rpc_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->session_idle = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -135,6 +183,8 @@ ngx_tthc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis_timeout, 2000);
     ngx_conf_init_msec_value(mcf->catalogue_ttl, 1000);
     ngx_conf_init_value(mcf->max_request_size, 100 * 1024 * 1024);
+    ngx_conf_init_msec_value(mcf->rpc_timeout, 10000);
+    ngx_conf_init_value(mcf->session_idle, 1800);
 
     if (mcf->redis.len == 0) {
         ngx_str_set(&mcf->redis, "127.0.0.1:6379");
@@ -166,6 +216,57 @@ ngx_tthc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (mcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The key that seals request/reply jobs (docs/contracts-identity.md "RPC"):
+ * 32 raw bytes, read while the configuration is parsed (by the master, so
+ * the file can stay readable by root only), kept in the configuration.
+ */
+
+static char *
+ngx_tthc_rpc_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_tthc_main_conf_t  *mcf = conf;
+
+    u_char      buf[33];
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_str_t  *value, path;
+
+    if (mcf->rpc_key_set) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+    ngx_close_file(fd);
+
+    if (n != 32) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must hold exactly 32 bytes", path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(mcf->rpc_key, buf, 32);
+    ngx_explicit_memzero(buf, sizeof(buf));
+    mcf->rpc_key_set = 1;
 
     return NGX_CONF_OK;
 }
@@ -229,85 +330,10 @@ ngx_tthc_exit_process(ngx_cycle_t *cycle)
 
 /* the API router */
 
-static ngx_int_t
-ngx_tthc_match(ngx_str_t *uri, const char *prefix, ngx_str_t *rest)
+ngx_tthc_req_t *
+ngx_tthc_req(ngx_http_request_t *r)
 {
-    size_t  n;
-
-    n = ngx_strlen(prefix);
-
-    if (uri->len < n || ngx_strncmp(uri->data, prefix, n) != 0) {
-        return 0;
-    }
-
-    rest->data = uri->data + n;
-    rest->len = uri->len - n;
-
-    return 1;
-}
-
-
-static ngx_int_t
-ngx_tthc_api_handler(ngx_http_request_t *r)
-{
-    ngx_int_t   rc;
-    ngx_str_t   rest;
-    ngx_uint_t  get;
-
-    get = (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) ? 1 : 0;
-
-    if (ngx_tthc_match(&r->uri, "/api/v1/dossiers", &rest)) {
-
-        if (rest.len == 0) {
-            if (r->method != NGX_HTTP_POST) {
-                return ngx_tthc_not_allowed(r, "POST");
-            }
-
-            return ngx_tthc_submit_handler(r);
-        }
-
-        if (rest.data[0] == '/' && rest.len > 1) {
-            if (!get) {
-                return ngx_tthc_not_allowed(r, "GET, HEAD");
-            }
-
-            rest.data++;
-            rest.len--;
-
-            return ngx_tthc_status_handler(r, &rest);
-        }
-
-    } else if (ngx_tthc_match(&r->uri, "/api/v1/procedures", &rest)) {
-
-        if (rest.len == 0 || (rest.data[0] == '/' && rest.len > 1)) {
-            if (!get) {
-                return ngx_tthc_not_allowed(r, "GET, HEAD");
-            }
-
-            if (rest.len) {
-                rest.data++;
-                rest.len--;
-            }
-
-            return ngx_tthc_catalogue_handler(r, &rest);
-        }
-
-    } else if (r->uri.len == sizeof("/healthz") - 1
-               && ngx_strncmp(r->uri.data, "/healthz", r->uri.len) == 0)
-    {
-        if (!get) {
-            return ngx_tthc_not_allowed(r, "GET, HEAD");
-        }
-
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_tthc_health_handler(r);
-    }
-
-    return ngx_tthc_send_error(r, "NOT_FOUND");
+    return ngx_http_get_module_ctx(r, ngx_tthc_module);
 }
 
 
@@ -327,6 +353,274 @@ ngx_tthc_not_allowed(ngx_http_request_t *r, const char *allow)
     h->value.len = ngx_strlen(allow);
 
     return ngx_tthc_send_error(r, "METHOD_NOT_ALLOWED");
+}
+
+
+/*
+ * Every API request first learns who is calling: with a session cookie, one
+ * Redis round trip (ngx_tthc_session.c); then the route runs.
+ */
+
+static ngx_int_t
+ngx_tthc_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t        rc;
+    ngx_tthc_req_t  *req;
+
+    req = ngx_pcalloc(r->pool, sizeof(ngx_tthc_req_t));
+    if (req == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, req, ngx_tthc_module);
+
+    rc = ngx_tthc_session_load(r, ngx_tthc_session_loaded);
+
+    if (rc == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    return ngx_tthc_dispatch(r);
+}
+
+
+static void
+ngx_tthc_session_loaded(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_tthc_finalize(r, ngx_tthc_dispatch(r));
+}
+
+
+/* splits "a/b/c" into at most n segments; returns the count, or -1 */
+
+static ngx_int_t
+ngx_tthc_split(ngx_str_t *path, ngx_str_t *seg, ngx_uint_t n)
+{
+    u_char      *p, *last, *start;
+    ngx_uint_t   i;
+
+    p = path->data;
+    last = p + path->len;
+    i = 0;
+
+    while (p < last) {
+        if (i == n) {
+            return -1;
+        }
+
+        start = p;
+
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        seg[i].data = start;
+        seg[i].len = p - start;
+
+        if (seg[i].len == 0) {
+            return -1;
+        }
+
+        i++;
+
+        if (p < last) {
+            p++;                          /* the '/' */
+
+            if (p == last) {
+                return -1;                /* trailing slash */
+            }
+        }
+    }
+
+    return i;
+}
+
+
+#define ngx_tthc_seg_is(s, lit)                                               \
+    ((s).len == sizeof(lit) - 1 && ngx_strncmp((s).data, lit, (s).len) == 0)
+
+#define NGX_TTHC_GET   (NGX_HTTP_GET|NGX_HTTP_HEAD)
+
+
+static ngx_int_t
+ngx_tthc_dispatch(ngx_http_request_t *r)
+{
+    ngx_int_t        n, rc;
+    ngx_str_t        path, s[6];
+    ngx_uint_t       get;
+    ngx_tthc_req_t  *req;
+
+    req = ngx_tthc_req(r);
+    get = (r->method & NGX_TTHC_GET) ? 1 : 0;
+
+    if (r->uri.len == sizeof("/healthz") - 1
+        && ngx_strncmp(r->uri.data, "/healthz", r->uri.len) == 0)
+    {
+        if (!get) {
+            return ngx_tthc_not_allowed(r, "GET, HEAD");
+        }
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_tthc_health_handler(r);
+    }
+
+    if (r->uri.len <= sizeof("/api/v1/") - 1
+        || ngx_strncmp(r->uri.data, "/api/v1/", sizeof("/api/v1/") - 1) != 0)
+    {
+        return ngx_tthc_send_error(r, "NOT_FOUND");
+    }
+
+    path.data = r->uri.data + sizeof("/api/v1/") - 1;
+    path.len = r->uri.len - (sizeof("/api/v1/") - 1);
+
+    n = ngx_tthc_split(&path, s, 6);
+
+    if (n <= 0) {
+        return ngx_tthc_send_error(r, "NOT_FOUND");
+    }
+
+    /* CSRF: every state change (docs/contracts-identity.md "CSRF") */
+
+    if (!get && ngx_tthc_csrf_check(r) != NGX_OK) {
+        return ngx_tthc_send_error(r, "CSRF_FAILED");
+    }
+
+    /* procedures, procedures/{code} */
+
+    if (ngx_tthc_seg_is(s[0], "procedures") && n <= 2) {
+        if (!get) {
+            return ngx_tthc_not_allowed(r, "GET, HEAD");
+        }
+
+        if (n == 1) {
+            s[1].len = 0;
+            s[1].data = NULL;
+        }
+
+        return ngx_tthc_catalogue_handler(r, &s[1]);
+    }
+
+    /* dossiers, dossiers/{code} */
+
+    if (ngx_tthc_seg_is(s[0], "dossiers") && n <= 2) {
+        if (n == 1) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_submit_handler(r);
+        }
+
+        if (!get) {
+            return ngx_tthc_not_allowed(r, "GET, HEAD");
+        }
+
+        return ngx_tthc_status_handler(r, &s[1]);
+    }
+
+    /* session, auth/eid/start, auth/eid/callback, auth/signout */
+
+    if (ngx_tthc_seg_is(s[0], "session") && n == 1) {
+        if (!get) {
+            return ngx_tthc_not_allowed(r, "GET, HEAD");
+        }
+
+        return ngx_tthc_session_handler(r);
+    }
+
+    if (ngx_tthc_seg_is(s[0], "auth")) {
+
+        if (n == 3 && ngx_tthc_seg_is(s[1], "eid")) {
+            if (!get) {
+                return ngx_tthc_not_allowed(r, "GET, HEAD");
+            }
+
+            if (ngx_tthc_seg_is(s[2], "start")) {
+                return ngx_tthc_eid_start_handler(r);
+            }
+
+            if (ngx_tthc_seg_is(s[2], "callback")) {
+                return ngx_tthc_eid_callback_handler(r);
+            }
+        }
+
+        if (n == 2 && ngx_tthc_seg_is(s[1], "signout")) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_signout_handler(r);
+        }
+    }
+
+    /* me/dossiers, me/dossiers/{code}, me/dossiers/{code}/files/{sha256} */
+
+    if (ngx_tthc_seg_is(s[0], "me") && n >= 2
+        && ngx_tthc_seg_is(s[1], "dossiers"))
+    {
+        if (!get) {
+            return ngx_tthc_not_allowed(r, "GET, HEAD");
+        }
+
+        if (n == 2) {
+            return ngx_tthc_me_dossiers_handler(r);
+        }
+
+        if (n == 3) {
+            return ngx_tthc_private_dossier_handler(r, &s[2], NULL, 0);
+        }
+
+        if (n == 5 && ngx_tthc_seg_is(s[3], "files")) {
+            return ngx_tthc_private_dossier_handler(r, &s[2], &s[4], 0);
+        }
+    }
+
+    /* staff/signin, staff/accounts[/{id}], staff/dossiers/{code}[/files/{sha}] */
+
+    if (ngx_tthc_seg_is(s[0], "staff") && n >= 2) {
+
+        if (n == 2 && ngx_tthc_seg_is(s[1], "signin")) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_staff_signin_handler(r);
+        }
+
+        if (ngx_tthc_seg_is(s[1], "accounts") && n <= 3) {
+            if (n == 2 && !(r->method & (NGX_TTHC_GET|NGX_HTTP_POST))) {
+                return ngx_tthc_not_allowed(r, "GET, HEAD, POST");
+            }
+
+            if (n == 3 && r->method != NGX_HTTP_PATCH) {
+                return ngx_tthc_not_allowed(r, "PATCH");
+            }
+
+            return ngx_tthc_accounts_handler(r, n == 3 ? &s[2] : NULL);
+        }
+
+        if (ngx_tthc_seg_is(s[1], "dossiers") && n >= 3) {
+            if (!get) {
+                return ngx_tthc_not_allowed(r, "GET, HEAD");
+            }
+
+            if (n == 3) {
+                return ngx_tthc_private_dossier_handler(r, &s[2], NULL, 1);
+            }
+
+            if (n == 5 && ngx_tthc_seg_is(s[3], "files")) {
+                return ngx_tthc_private_dossier_handler(r, &s[2], &s[4], 1);
+            }
+        }
+    }
+
+    (void) req;
+
+    return ngx_tthc_send_error(r, "NOT_FOUND");
 }
 
 
@@ -476,6 +770,41 @@ ngx_tthc_send_error_field(ngx_http_request_t *r, const char *code,
 
 
 /*
+ * A JSON document as Redis holds it (read models are stored ready to
+ * serve): 200 with the string, or, when the key is missing, the error
+ * "missing" or, if that is NULL, 200 with "empty".
+ */
+
+ngx_int_t
+ngx_tthc_send_stored(ngx_http_request_t *r, redisReply *reply,
+    const char *missing, ngx_str_t *empty)
+{
+    u_char  *p;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        if (missing) {
+            return ngx_tthc_send_error(r, missing);
+        }
+
+        return ngx_tthc_send_json(r, NGX_HTTP_OK, empty->data, empty->len);
+    }
+
+    p = ngx_pnalloc(r->pool, reply->len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, reply->str, reply->len);
+
+    return ngx_tthc_send_json(r, NGX_HTTP_OK, p, reply->len);
+}
+
+
+/*
  * Finalizes a request that an asynchronous step (Redis reply, thread task)
  * kept alive with r->main->count++.
  */
@@ -514,7 +843,7 @@ ngx_tthc_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
     dst = tmp + value->len;
     value->data = dst;
 
-    ngx_unescape_uri(&dst, &src, value->len, NGX_UNESCAPE_URI);
+    ngx_unescape_uri(&dst, &src, value->len, 0);
 
     value->len = dst - value->data;
 

@@ -30,6 +30,13 @@
 
 typedef struct {
     ngx_str_t                   redis;          /* unix:/path or ip:port */
+    u_char                      rpc_key[32];
+    ngx_uint_t                  rpc_key_set;
+    ngx_msec_t                  rpc_timeout;
+    ngx_str_t                   eid_authorize_url;
+    ngx_str_t                   eid_client_id;
+    ngx_str_t                   eid_redirect_uri;
+    time_t                      session_idle;
     ngx_msec_t                  redis_timeout;
     ngx_msec_t                  catalogue_ttl;
     ngx_str_t                   store;          /* upload store root */
@@ -37,6 +44,48 @@ typedef struct {
     ngx_thread_pool_t          *thread_pool;
     off_t                       max_request_size;
 } ngx_tthc_main_conf_t;
+
+
+typedef void (*ngx_tthc_continue_pt)(ngx_http_request_t *r, ngx_int_t rc);
+
+
+/* the signed-in user of a request (docs/contracts-identity.md "Sessions") */
+
+typedef struct {
+    ngx_str_t                   key;           /* tthc:sess:{H} */
+    ngx_str_t                   kind;          /* applicant | staff */
+    ngx_str_t                   uid;
+    ngx_str_t                   name;
+    ngx_str_t                   csrf;
+    ngx_str_t                   roles_list;
+    ngx_str_t                   agency;
+    ngx_str_t                   dept;
+    ngx_str_t                   username;
+    ngx_str_t                   ident;
+    ngx_str_t                   atype;
+    ngx_str_t                   email;
+    ngx_str_t                   phone;
+    unsigned                    roles;         /* TTHC_ROLE_* mask */
+    unsigned                    applicant:1;
+    unsigned                    staff:1;
+} ngx_tthc_session_t;
+
+
+/* the module's per-request context */
+
+typedef struct {
+    ngx_tthc_session_t         *session;       /* NULL: anonymous */
+    ngx_uint_t                  session_ok;    /* session valid */
+    ngx_uint_t                  session_failed; /* lookup failed (Redis) */
+    ngx_str_t                   arg[4];        /* route arguments */
+    void                       *data;          /* the route's own state */
+} ngx_tthc_req_t;
+
+ngx_tthc_req_t *ngx_tthc_req(ngx_http_request_t *r);
+
+#define ngx_tthc_seg_equal(str, lit)                                          \
+    ((str)->len == sizeof(lit) - 1                                            \
+     && ngx_strncmp((str)->data, lit, sizeof(lit) - 1) == 0)
 
 
 /* redis */
@@ -55,11 +104,52 @@ ngx_int_t ngx_tthc_redis_fire(int argc, const char **argv,
     const size_t *argvlen);
 
 
+/* sessions, CSRF */
+
+ngx_int_t ngx_tthc_session_load(ngx_http_request_t *r,
+    ngx_tthc_continue_pt next);
+ngx_int_t ngx_tthc_csrf_check(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_session_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_signout_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_set_cookie(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value, const char *path, ngx_int_t max_age);
+ngx_int_t ngx_tthc_get_cookie(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+ngx_int_t ngx_tthc_random_b64(ngx_pool_t *pool, size_t bytes, ngx_str_t *out);
+ngx_int_t ngx_tthc_sha256_hex(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out);
+
+
+/* request/reply jobs (docs/contracts-identity.md "RPC") */
+
+typedef void (*ngx_tthc_rpc_handler_pt)(ngx_http_request_t *r, json_t *reply,
+    void *data);
+
+ngx_int_t ngx_tthc_rpc_call(ngx_http_request_t *r, const char *type,
+    json_t *payload, ngx_tthc_rpc_handler_pt handler, void *data);
+ngx_int_t ngx_tthc_send_rpc_error(ngx_http_request_t *r, json_t *reply);
+
+
+/* identity endpoints */
+
+ngx_int_t ngx_tthc_eid_start_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_eid_callback_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_staff_signin_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_accounts_handler(ngx_http_request_t *r, ngx_str_t *id);
+ngx_int_t ngx_tthc_me_dossiers_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_private_dossier_handler(ngx_http_request_t *r,
+    ngx_str_t *code, ngx_str_t *sha256, ngx_uint_t staff);
+ngx_int_t ngx_tthc_read_json_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler);
+json_t *ngx_tthc_body_json(ngx_http_request_t *r);
+
+
 /* responses */
 
 ngx_int_t ngx_tthc_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *data, size_t len);
 ngx_int_t ngx_tthc_send_error(ngx_http_request_t *r, const char *code);
+ngx_int_t ngx_tthc_send_stored(ngx_http_request_t *r, redisReply *reply,
+    const char *missing, ngx_str_t *empty);
 ngx_int_t ngx_tthc_send_error_field(ngx_http_request_t *r, const char *code,
     const char *field);
 void ngx_tthc_finalize(ngx_http_request_t *r, ngx_int_t rc);
@@ -79,8 +169,6 @@ typedef struct {
     json_t                     *obj;           /* full procedure object */
 } ngx_tthc_procedure_t;
 
-typedef void (*ngx_tthc_continue_pt)(ngx_http_request_t *r, ngx_int_t rc);
-
 ngx_int_t ngx_tthc_catalogue_ensure(ngx_http_request_t *r,
     ngx_tthc_continue_pt next);
 ngx_tthc_procedure_t *ngx_tthc_catalogue_find(u_char *code, size_t len);
@@ -98,7 +186,8 @@ void ngx_tthc_submit_exit_process(void);
 
 
 const char *ngx_tthc_application_validate(json_t *in,
-    ngx_tthc_procedure_t **procp, json_t **outp, const char **field);
+    ngx_tthc_session_t *session, ngx_tthc_procedure_t **procp, json_t **outp,
+    const char **field);
 
 
 /* upload store */

@@ -346,7 +346,9 @@ ngx_tthc_part_end(void *ud)
 
         field = NULL;
         out = NULL;
-        err = ngx_tthc_application_validate(app, &ctx->proc, &out, &field);
+        err = ngx_tthc_application_validate(app,
+                                            ngx_tthc_req(ctx->request)->session,
+                                            &ctx->proc, &out, &field);
         json_decref(app);
 
         if (err) {

@@ -14,27 +14,8 @@
 static void
 ngx_tthc_status_reply(ngx_http_request_t *r, redisReply *reply, void *data)
 {
-    u_char     *p;
-    ngx_int_t   rc;
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        rc = ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
-
-    } else if (reply->type != REDIS_REPLY_STRING) {
-        rc = ngx_tthc_send_error(r, "DOSSIER_NOT_FOUND");
-
-    } else {
-        p = ngx_pnalloc(r->pool, reply->len);
-        if (p == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        } else {
-            ngx_memcpy(p, reply->str, reply->len);
-            rc = ngx_tthc_send_json(r, NGX_HTTP_OK, p, reply->len);
-        }
-    }
-
-    ngx_tthc_finalize(r, rc);
+    ngx_tthc_finalize(r, ngx_tthc_send_stored(r, reply, "DOSSIER_NOT_FOUND",
+                                              NULL));
 }
 
 

@@ -81,12 +81,29 @@ ngx_tthc_submit_handler(ngx_http_request_t *r)
     char                    boundary[TTHC_MP_BOUNDARY_MAX + 1];
     size_t                  blen;
     ngx_int_t               rc;
+    ngx_tthc_req_t         *req;
     ngx_table_elt_t        *ct;
     ngx_pool_cleanup_t     *cln;
     ngx_tthc_main_conf_t   *mcf;
     ngx_tthc_submit_ctx_t  *ctx;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_tthc_module);
+
+    /* A1: only dossiers sent from a signed-in applicant's account */
+
+    req = ngx_tthc_req(r);
+
+    if (req->session_failed) {
+        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
+    }
+
+    if (!req->session_ok) {
+        return ngx_tthc_send_error(r, "UNAUTHENTICATED");
+    }
+
+    if (!req->session->applicant) {
+        return ngx_tthc_send_error(r, "FORBIDDEN");
+    }
 
     ct = r->headers_in.content_type;
 
@@ -135,7 +152,7 @@ ngx_tthc_submit_handler(ngx_http_request_t *r)
     cln->handler = ngx_tthc_submit_cleanup;
     cln->data = ctx;
 
-    ngx_http_set_ctx(r, ctx, ngx_tthc_module);
+    req->data = ctx;
 
     tthc_mp_init(&ctx->mp, boundary, blen, &ngx_tthc_parts_callbacks, ctx);
 
@@ -193,7 +210,7 @@ ngx_tthc_submit_body_post(ngx_http_request_t *r)
 {
     ngx_tthc_submit_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_tthc_module);
+    ctx = ngx_tthc_req(r)->data;
 
     if (ngx_tthc_submit_consume(r, ctx) != NGX_OK) {
         return;
@@ -216,7 +233,7 @@ ngx_tthc_submit_read(ngx_http_request_t *r)
     ngx_int_t               rc;
     ngx_tthc_submit_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_tthc_module);
+    ctx = ngx_tthc_req(r)->data;
 
     if (ctx->failed) {
         return;
@@ -630,7 +647,7 @@ ngx_tthc_submit_committed(ngx_http_request_t *r, ngx_int_t rc)
     const char          *argv[11];
     size_t               argvlen[11];
 
-    ctx = ngx_http_get_module_ctx(r, ngx_tthc_module);
+    ctx = ngx_tthc_req(r)->data;
 
     if (rc == NGX_DECLINED) {
         ngx_tthc_submit_next_code(r, ctx);

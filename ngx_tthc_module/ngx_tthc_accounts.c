@@ -1,0 +1,220 @@
+
+/*
+ * Officials' accounts (issue 3; 000 Art.10.1; docs/contracts-identity.md):
+ *
+ *   GET   /api/v1/staff/accounts          list (own agency, or all)
+ *   POST  /api/v1/staff/accounts          create
+ *   PATCH /api/v1/staff/accounts/{id}     move, lock, unlock, roles
+ *
+ * The edge lets only agency administrators and system administrators in;
+ * the workers decide each case with the same scope rule
+ * (common/tthc_scope.c) against the accounts as MariaDB knows them, write
+ * the change and its audit entry in one transaction, and reply.
+ */
+
+
+#include "ngx_tthc_module.h"
+
+#include "tthc_scope.h"
+
+
+typedef struct {
+    ngx_str_t                   id;
+    const char                 *type;
+    ngx_uint_t                  created;
+} ngx_tthc_accounts_ctx_t;
+
+
+static json_t *
+ngx_tthc_actor(ngx_http_request_t *r)
+{
+    json_t              *roles;
+    ngx_uint_t           bit;
+    ngx_tthc_session_t  *s;
+
+    s = ngx_tthc_req(r)->session;
+
+    roles = json_array();
+    if (roles == NULL) {
+        return NULL;
+    }
+
+    for (bit = 1; bit <= TTHC_ROLE_SYSADMIN; bit <<= 1) {
+        if (s->roles & bit) {
+            json_array_append_new(roles, json_string(tthc_role_name(bit)));
+        }
+    }
+
+    return json_pack("{s:s%,s:o,s:s%,s:s%}",
+                     "uid", s->uid.data, s->uid.len,
+                     "roles", roles,
+                     "agency", s->agency.data, s->agency.len,
+                     "ip", r->connection->addr_text.data,
+                     r->connection->addr_text.len);
+}
+
+
+static void
+ngx_tthc_accounts_reply(ngx_http_request_t *r, json_t *reply, void *data)
+{
+    ngx_tthc_accounts_ctx_t  *ctx = data;
+
+    char    *out;
+    u_char  *p;
+    size_t   len;
+
+    if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+        ngx_tthc_finalize(r, ngx_tthc_send_rpc_error(r, reply));
+        return;
+    }
+
+    json_object_del(reply, "ok");
+
+    out = json_dumps(reply, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    if (out == NULL) {
+        ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    len = ngx_strlen(out);
+    p = ngx_pnalloc(r->pool, len);
+
+    if (p == NULL) {
+        free(out);
+        ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(p, out, len);
+    free(out);
+
+    ngx_tthc_finalize(r, ngx_tthc_send_json(r, ctx->created
+                                               ? NGX_HTTP_CREATED : NGX_HTTP_OK,
+                                            p, len));
+}
+
+
+static ngx_int_t
+ngx_tthc_accounts_call(ngx_http_request_t *r, ngx_tthc_accounts_ctx_t *ctx,
+    json_t *in)
+{
+    json_t     *req, *actor;
+    ngx_int_t   id;
+
+    actor = ngx_tthc_actor(r);
+    if (actor == NULL) {
+        return NGX_ERROR;
+    }
+
+    req = json_pack("{s:o}", "actor", actor);
+    if (req == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (in) {
+        json_object_set(req, "account", in);
+    }
+
+    if (ctx->id.len) {
+        id = ngx_atoi(ctx->id.data, ctx->id.len);
+        json_object_set_new(req, "id", json_integer(id));
+    }
+
+    return ngx_tthc_rpc_call(r, ctx->type, req, ngx_tthc_accounts_reply, ctx);
+}
+
+
+static void
+ngx_tthc_accounts_body(ngx_http_request_t *r)
+{
+    json_t                   *in;
+    ngx_tthc_accounts_ctx_t  *ctx;
+
+    ctx = ngx_tthc_req(r)->data;
+
+    in = ngx_tthc_body_json(r);
+
+    if (in == NULL || !json_is_object(in)) {
+        if (in) {
+            json_decref(in);
+        }
+
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "MALFORMED_JSON"));
+        return;
+    }
+
+    if (ngx_tthc_accounts_call(r, ctx, in) != NGX_OK) {
+        json_decref(in);
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE"));
+        return;
+    }
+
+    json_decref(in);
+
+    /* the request stays alive on the count the body reader took */
+}
+
+
+ngx_int_t
+ngx_tthc_accounts_handler(ngx_http_request_t *r, ngx_str_t *id)
+{
+    ngx_int_t                 rc;
+    ngx_tthc_req_t           *req;
+    ngx_tthc_accounts_ctx_t  *ctx;
+
+    req = ngx_tthc_req(r);
+
+    if (req->session_failed) {
+        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
+    }
+
+    if (!req->session_ok) {
+        return ngx_tthc_send_error(r, "UNAUTHENTICATED");
+    }
+
+    if (!req->session->staff
+        || !(req->session->roles & (TTHC_ROLE_AGENCY_ADMIN|TTHC_ROLE_SYSADMIN)))
+    {
+        return ngx_tthc_send_error(r, "FORBIDDEN");
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_tthc_accounts_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    req->data = ctx;
+
+    if (id) {
+        if (ngx_atoi(id->data, id->len) <= 0 || id->len > 18) {
+            return ngx_tthc_send_error(r, "ACCOUNT_NOT_FOUND");
+        }
+
+        ctx->id = *id;
+        ctx->type = "staff.accounts.update";
+
+        return ngx_tthc_read_json_body(r, ngx_tthc_accounts_body);
+    }
+
+    if (r->method == NGX_HTTP_POST) {
+        ctx->type = "staff.accounts.create";
+        ctx->created = 1;
+
+        return ngx_tthc_read_json_body(r, ngx_tthc_accounts_body);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->type = "staff.accounts.list";
+
+    if (ngx_tthc_accounts_call(r, ctx, NULL) != NGX_OK) {
+        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}

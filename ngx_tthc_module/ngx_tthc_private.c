@@ -1,0 +1,483 @@
+
+/*
+ * Reading one's own dossiers, and officials reading their agency's (issue
+ * 3; DOMAIN A3, A4, O2; docs/contracts-identity.md):
+ *
+ *   GET /api/v1/me/dossiers                                the applicant's
+ *   GET /api/v1/me/dossiers/{code}[/files/{sha256}]        owner only
+ *   GET /api/v1/staff/dossiers/{code}[/files/{sha256}]     agency scope
+ *
+ * The private view (tthc:d:{CODE}:private) carries the owner and the
+ * receiving agency; who may read it is decided by common/tthc_scope.c, the
+ * same rule the workers apply.  An applicant asking for someone else's
+ * dossier gets the same 404 as for a code that does not exist, so codes
+ * cannot be probed.  Files are served by nginx itself through an internal
+ * location (/_tthc_store/), never by a public path.  Officials' reads are
+ * audited (an audit.append job; the workers chain it into the audit log).
+ */
+
+
+#include "ngx_tthc_module.h"
+
+#include <sodium.h>
+
+#include "tthc_code.h"
+#include "tthc_scope.h"
+#include "tthc_time.h"
+
+
+typedef struct {
+    ngx_str_t                   code;
+    ngx_str_t                   sha256;
+    ngx_uint_t                  staff;
+} ngx_tthc_private_ctx_t;
+
+
+/*
+ * Who may come in: an applicant's or an official's session.  NULL when
+ * allowed; otherwise the error code to answer with.
+ */
+
+static const char *
+ngx_tthc_refusal(ngx_http_request_t *r, ngx_uint_t staff)
+{
+    ngx_tthc_req_t  *req;
+
+    req = ngx_tthc_req(r);
+
+    if (req->session_failed) {
+        return "SERVICE_UNAVAILABLE";
+    }
+
+    if (!req->session_ok) {
+        return "UNAUTHENTICATED";
+    }
+
+    if (staff ? !req->session->staff : !req->session->applicant) {
+        return "FORBIDDEN";
+    }
+
+    return NULL;
+}
+
+
+/* the audit trail of officials' reads: an audit.append job */
+
+static void
+ngx_tthc_audit_read(ngx_http_request_t *r, const char *action,
+    ngx_str_t *code, ngx_str_t *sha256)
+{
+    u_char               rnd[16], id[33];
+    char                 when[32], *payload;
+    json_t              *j;
+    const char          *argv[9];
+    size_t               argvlen[9];
+    ngx_tthc_session_t  *s;
+
+    s = ngx_tthc_req(r)->session;
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex((char *) id, sizeof(id), rnd, sizeof(rnd));
+    tthc_fmt_utc(when, sizeof(when), ngx_time());
+
+    j = json_pack("{s:s,s:s,s:s,s:s%,s:s%,s:s%,s:s,s:s%,s:{}}",
+                  "event_id", id,
+                  "at", when,
+                  "actor_kind", "staff",
+                  "actor_id", s->uid.data, s->uid.len,
+                  "actor_name", s->username.data, s->username.len,
+                  "ip", r->connection->addr_text.data,
+                  r->connection->addr_text.len,
+                  "action", action,
+                  "object", code->data, code->len,
+                  "detail");
+    if (j == NULL) {
+        return;
+    }
+
+    if (sha256) {
+        json_object_set_new(json_object_get(j, "detail"), "sha256",
+                            json_stringn((char *) sha256->data, sha256->len));
+    }
+
+    payload = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    if (payload == NULL) {
+        return;
+    }
+
+    argv[0] = "XADD";
+    argvlen[0] = 4;
+    argv[1] = "tthc:{jobs}:stream";
+    argvlen[1] = sizeof("tthc:{jobs}:stream") - 1;
+    argv[2] = "*";
+    argvlen[2] = 1;
+    argv[3] = "type";
+    argvlen[3] = 4;
+    argv[4] = "audit.append";
+    argvlen[4] = sizeof("audit.append") - 1;
+    argv[5] = "key";
+    argvlen[5] = 3;
+    argv[6] = action;
+    argvlen[6] = ngx_strlen(action);
+    argv[7] = "payload";
+    argvlen[7] = 7;
+    argv[8] = payload;
+    argvlen[8] = ngx_strlen(payload);
+
+    if (ngx_tthc_redis_fire(9, argv, argvlen) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "tthc audit: cannot queue %s of %V", action, code);
+    }
+
+    free(payload);
+}
+
+
+/* GET /api/v1/me/dossiers */
+
+static void
+ngx_tthc_me_dossiers_reply(ngx_http_request_t *r, redisReply *reply,
+    void *data)
+{
+    static ngx_str_t  none = ngx_string("{\"items\":[]}");
+
+    ngx_tthc_finalize(r, ngx_tthc_send_stored(r, reply, NULL, &none));
+}
+
+
+ngx_int_t
+ngx_tthc_me_dossiers_handler(ngx_http_request_t *r)
+{
+    u_char              *key;
+    ngx_int_t            rc;
+    const char          *argv[2], *refusal;
+    size_t               argvlen[2];
+    ngx_tthc_session_t  *s;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    refusal = ngx_tthc_refusal(r, 0);
+    if (refusal) {
+        return ngx_tthc_send_error(r, refusal);
+    }
+
+    s = ngx_tthc_req(r)->session;
+
+    key = ngx_pnalloc(r->pool, s->uid.len + sizeof("tthc:a:{}:dossiers"));
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (const char *) key;
+    argvlen[1] = ngx_sprintf(key, "tthc:a:{%V}:dossiers", &s->uid) - key;
+
+    if (ngx_tthc_redis_command(r, ngx_tthc_me_dossiers_reply, NULL, 2, argv,
+                               argvlen)
+        != NGX_OK)
+    {
+        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* one dossier, or one of its files */
+
+static ngx_uint_t
+ngx_tthc_owner_is(json_t *view, ngx_str_t *uid)
+{
+    u_char      buf[NGX_INT64_LEN + 1];
+    json_t     *o;
+    ngx_str_t   s;
+
+    o = json_object_get(view, "owner");
+
+    if (json_is_integer(o)) {
+        s.data = buf;
+        s.len = ngx_sprintf(buf, "%L", (int64_t) json_integer_value(o)) - buf;
+
+    } else if (json_is_string(o)) {
+        s.data = (u_char *) json_string_value(o);
+        s.len = json_string_length(o);
+
+    } else {
+        return 0;
+    }
+
+    return s.len == uid->len && ngx_strncmp(s.data, uid->data, s.len) == 0;
+}
+
+
+static ngx_uint_t
+ngx_tthc_staff_may_read(ngx_tthc_session_t *s, json_t *view)
+{
+    size_t        i, n;
+    json_t       *cur;
+    const char   *agencies[17];
+    tthc_actor_t  actor;
+
+    actor.roles = s->roles;
+    actor.agency = (const char *) s->agency.data;
+
+    cur = json_object_get(view, "current_agencies");
+    n = ngx_min(json_array_size(cur), 16);
+
+    for (i = 0; i < n; i++) {
+        agencies[i] = json_string_value(json_array_get(cur, i));
+        if (agencies[i] == NULL) {
+            agencies[i] = "";
+        }
+    }
+
+    agencies[n] = NULL;
+
+    return tthc_scope_dossier_read(&actor,
+               json_string_value(json_object_get(view, "agency_code"))
+               ? json_string_value(json_object_get(view, "agency_code")) : "",
+               agencies) ? 1 : 0;
+}
+
+
+static ngx_int_t
+ngx_tthc_send_file(ngx_http_request_t *r, ngx_tthc_private_ctx_t *ctx,
+    json_t *view)
+{
+    u_char           *p;
+    size_t            i, n;
+    json_t           *files, *f;
+    ngx_str_t         uri, name, esc;
+    const char       *sha, *mt, *fname;
+    ngx_table_elt_t  *h;
+
+    files = json_object_get(view, "files");
+
+    for (i = 0; i < json_array_size(files); i++) {
+        f = json_array_get(files, i);
+        sha = json_string_value(json_object_get(f, "sha256"));
+
+        if (sha && ngx_strlen(sha) == ctx->sha256.len
+            && ngx_strncmp(sha, ctx->sha256.data, ctx->sha256.len) == 0)
+        {
+            goto found;
+        }
+    }
+
+    return ngx_tthc_send_error(r, "NOT_FOUND");
+
+found:
+
+    mt = json_string_value(json_object_get(f, "media_type"));
+    fname = json_string_value(json_object_get(f, "name"));
+
+    if (mt) {
+        r->headers_out.content_type.len = ngx_strlen(mt);
+        r->headers_out.content_type.data = ngx_pnalloc(r->pool,
+                                               r->headers_out.content_type.len);
+        if (r->headers_out.content_type.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(r->headers_out.content_type.data, mt,
+                   r->headers_out.content_type.len);
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+
+    name.data = (u_char *) (fname ? fname : "tep-dinh-kem");
+    name.len = ngx_strlen(name.data);
+
+    n = ngx_escape_uri(NULL, name.data, name.len, NGX_ESCAPE_URI_COMPONENT);
+    esc.data = ngx_pnalloc(r->pool, name.len + 2 * n
+                                    + sizeof("attachment; filename*=UTF-8''"));
+    if (esc.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(esc.data, "attachment; filename*=UTF-8''",
+                   sizeof("attachment; filename*=UTF-8''") - 1);
+    p = (u_char *) ngx_escape_uri(p, name.data, name.len,
+                                  NGX_ESCAPE_URI_COMPONENT);
+    esc.len = p - esc.data;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Content-Disposition");
+    h->value = esc;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
+
+    uri.len = sizeof("/_tthc_store/files/ab/cd/") - 1 + 64;
+    uri.data = ngx_pnalloc(r->pool, uri.len);
+    if (uri.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(uri.data, "/_tthc_store/files/%*s/%*s/%V",
+                (size_t) 2, ctx->sha256.data, (size_t) 2, ctx->sha256.data + 2,
+                &ctx->sha256);
+
+    /* nginx serves the file from the internal location; our ctx is reset */
+
+    (void) ngx_http_internal_redirect(r, &uri, NULL);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_tthc_private_reply(ngx_http_request_t *r, redisReply *reply, void *data)
+{
+    ngx_tthc_private_ctx_t  *ctx = data;
+
+    u_char              *p;
+    json_t              *view;
+    ngx_int_t            rc;
+    ngx_tthc_session_t  *s;
+
+    s = ngx_tthc_req(r)->session;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE"));
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "DOSSIER_NOT_FOUND"));
+        return;
+    }
+
+    view = json_loadb(reply->str, reply->len, 0, NULL);
+    if (view == NULL) {
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "INTERNAL_ERROR"));
+        return;
+    }
+
+    if (ctx->staff) {
+        if (!ngx_tthc_staff_may_read(s, view)) {
+            json_decref(view);
+            ngx_tthc_finalize(r, ngx_tthc_send_error(r, "FORBIDDEN"));
+            return;
+        }
+
+        ngx_tthc_audit_read(r, ctx->sha256.len ? "file.read" : "dossier.read",
+                            &ctx->code, ctx->sha256.len ? &ctx->sha256 : NULL);
+
+    } else if (!ngx_tthc_owner_is(view, &s->uid)) {
+        /* not yours: the same answer as a code that does not exist */
+        json_decref(view);
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "DOSSIER_NOT_FOUND"));
+        return;
+    }
+
+    if (ctx->sha256.len) {
+        rc = ngx_tthc_send_file(r, ctx, view);
+        json_decref(view);
+        ngx_tthc_finalize(r, rc);
+        return;
+    }
+
+    json_decref(view);
+
+    p = ngx_pnalloc(r->pool, reply->len);
+    if (p == NULL) {
+        ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(p, reply->str, reply->len);
+
+    ngx_tthc_finalize(r, ngx_tthc_send_json(r, NGX_HTTP_OK, p, reply->len));
+}
+
+
+ngx_int_t
+ngx_tthc_private_dossier_handler(ngx_http_request_t *r, ngx_str_t *code,
+    ngx_str_t *sha256, ngx_uint_t staff)
+{
+    u_char                  *key;
+    size_t                   i;
+    ngx_int_t                rc;
+    tthc_code_t              parsed;
+    const char              *argv[2], *refusal;
+    size_t                   argvlen[2];
+    ngx_tthc_private_ctx_t  *ctx;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    refusal = ngx_tthc_refusal(r, staff);
+    if (refusal) {
+        return ngx_tthc_send_error(r, refusal);
+    }
+
+    if (tthc_code_parse((const char *) code->data, code->len, &parsed) != 0) {
+        return ngx_tthc_send_error(r, "INVALID_DOSSIER_CODE");
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_tthc_private_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->code = *code;
+    ctx->staff = staff;
+
+    if (sha256) {
+        if (sha256->len != 64) {
+            return ngx_tthc_send_error(r, "NOT_FOUND");
+        }
+
+        for (i = 0; i < 64; i++) {
+            if (!((sha256->data[i] >= '0' && sha256->data[i] <= '9')
+                  || (sha256->data[i] >= 'a' && sha256->data[i] <= 'f')))
+            {
+                return ngx_tthc_send_error(r, "NOT_FOUND");
+            }
+        }
+
+        ctx->sha256 = *sha256;
+    }
+
+    key = ngx_pnalloc(r->pool, code->len + sizeof("tthc:d:{}:private"));
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (const char *) key;
+    argvlen[1] = ngx_sprintf(key, "tthc:d:{%V}:private", code) - key;
+
+    if (ngx_tthc_redis_command(r, ngx_tthc_private_reply, ctx, 2, argv,
+                               argvlen)
+        != NGX_OK)
+    {
+        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
