@@ -14,7 +14,9 @@ sub seq_of { my ($c) = @_; return defined $c && $c =~ /-(\d{4})$/ ? 0 + $1 : -1 
 sub app_part { return { name => 'application', content_type => 'application/json', data => $_[0] // valid_application() } }
 sub tk { my ($data, %o) = @_; return { name => 'TK', filename => $o{filename} // 'tk.pdf',
                                        content_type => $o{content_type} // 'application/pdf', data => $data } }
-sub post { return api_post_multipart('/api/v1/dossiers', \@_) }
+# as the default signed-in applicant (its session cookie and CSRF token), once the edge has sessions
+sub post { return api_post_multipart('/api/v1/dossiers', \@_, auth => 1) }
+sub dpost { my ($body, %o) = @_; return raw_post('/api/v1/dossiers', $body, %o, auth => 1) }
 sub tmp_clean { my ($what) = @_;
   ok(wait_until(sub { !store_tmp_files() }, 5, 0.1), "$what: store/tmp is empty")
     or diag('left: ' . join(' ', store_tmp_files())) }
@@ -27,10 +29,26 @@ error_is(post(app_part(valid_application(procedure => '9.999999.000.00.00.H41'))
          422, 'UNKNOWN_PROCEDURE', 'unknown procedure');
 error_is(post(app_part(valid_application(procedure => undef)), tk(sample_pdf(2000))),
          422, 'INVALID_APPLICATION', 'application without a procedure');
-error_is(post(app_part(valid_application(applicant => { name => undef })), tk(sample_pdf(2000))),
-         422, 'INVALID_APPLICATION', 'applicant without a name');
-error_is(post(app_part(valid_application(applicant => { identity_number => undef })), tk(sample_pdf(2000))),
-         422, 'INVALID_APPLICATION', 'applicant without an identity number');
+if (identity_enabled()) {
+  # issue 3: only a signed-in applicant sends dossiers; name and identity come from the session
+  my $anon = api_post_multipart('/api/v1/dossiers', [ app_part(), tk(sample_pdf(2000)) ]);
+  error_is($anon, 401, 'UNAUTHENTICATED', 'no session: 401 UNAUTHENTICATED');
+  my $h = auth_headers(1);
+  error_is(api_post_multipart('/api/v1/dossiers', [ app_part(), tk(sample_pdf(2000)) ],
+                              headers => { Cookie => $h->{Cookie} // '' }),
+           403, 'CSRF_FAILED', 'a session but no X-CSRF-Token: 403 CSRF_FAILED');
+  error_is(api_post_multipart('/api/v1/dossiers', [ app_part(), tk(sample_pdf(2000)) ],
+                              headers => { Cookie => $h->{Cookie} // '', 'X-CSRF-Token' => 'A' x 43 }),
+           403, 'CSRF_FAILED', 'a wrong X-CSRF-Token: 403 CSRF_FAILED');
+  error_is(api_post_multipart('/api/v1/dossiers', [ app_part(), tk(sample_pdf(2000)) ],
+                              headers => { Cookie => 'tthc_sid=' . ('x' x 43) }),
+           401, 'UNAUTHENTICATED', 'an unknown session id: 401 UNAUTHENTICATED');
+} else {
+  error_is(post(app_part(valid_application(applicant => { name => undef })), tk(sample_pdf(2000))),
+           422, 'INVALID_APPLICATION', 'applicant without a name');
+  error_is(post(app_part(valid_application(applicant => { identity_number => undef })), tk(sample_pdf(2000))),
+           422, 'INVALID_APPLICATION', 'applicant without an identity number');
+}
 error_is(post(app_part(valid_application(result_channel => 'pigeon')), tk(sample_pdf(2000))),
          422, 'INVALID_APPLICATION', 'unknown result channel');
 error_is(post(app_part(valid_application(result_channel => 'postal')), tk(sample_pdf(2000))),
@@ -67,11 +85,11 @@ error_is(post(app_part(), tk(sample_pdf(2000)),
          413, 'FILE_TOO_LARGE', 'KHAC one byte over 1 MiB');
 tmp_clean('FILE_TOO_LARGE (KHAC)');
 my $r = api_post_multipart('/api/v1/dossiers', [ app_part(), tk(sample_pdf(6 * 1024 * 1024)) ],
-                           chunked => 1, chunk_size => 65536);
+                           chunked => 1, chunk_size => 65536, auth => 1);
 error_is($r, 413, 'FILE_TOO_LARGE', 'TK over 5 MiB sent chunked');
 tmp_clean('FILE_TOO_LARGE (chunked)');
 for my $mib (101, 200) {
-  $r = raw_post('/api/v1/dossiers', '', content_type => 'multipart/form-data; boundary=xyz',
+  $r = dpost('', content_type => 'multipart/form-data; boundary=xyz',
                 content_length => $mib * 1024 * 1024, timeout => 10);
   error_is($r, 413, 'REQUEST_TOO_LARGE', "Content-Length of $mib MiB refused before the body");
   ok($r->{elapsed} < 3, 'and at once') or diag("took $r->{elapsed}s");
@@ -94,35 +112,50 @@ tmp_clean('media type errors');
 my $b = 'tthcB0undary';
 my $body = multipart_body([ app_part(), tk(sample_pdf(3000)) ], $b);
 (my $open_body = $body) =~ s/--\Q$b\E--\r\n$//;
-error_is(raw_post('/api/v1/dossiers', $open_body, content_type => "multipart/form-data; boundary=$b"),
+error_is(dpost($open_body, content_type => "multipart/form-data; boundary=$b"),
          400, 'MALFORMED_MULTIPART', 'no closing boundary');
-error_is(raw_post('/api/v1/dossiers', "garbage\r\n" x 100, content_type => "multipart/form-data; boundary=$b"),
+error_is(dpost("garbage\r\n" x 100, content_type => "multipart/form-data; boundary=$b"),
          400, 'MALFORMED_MULTIPART', 'garbage body');
-error_is(raw_post('/api/v1/dossiers', $body, content_type => 'multipart/form-data'),
+error_is(dpost($body, content_type => 'multipart/form-data'),
          [ 400, 415 ], [ 'MALFORMED_MULTIPART', 'UNSUPPORTED_CONTENT_TYPE' ], 'multipart without a boundary parameter');
-error_is(raw_post('/api/v1/dossiers', "--$b\r\nContent-Type: text/plain\r\n\r\nabc\r\n--$b--\r\n",
+error_is(dpost("--$b\r\nContent-Type: text/plain\r\n\r\nabc\r\n--$b--\r\n",
                   content_type => "multipart/form-data; boundary=$b"),
          400, 'MALFORMED_MULTIPART', 'part without Content-Disposition');
-error_is(raw_post('/api/v1/dossiers', "--$b\r\nContent-Disposition: form-data; name=\"TK\"; filename=\"a.pdf\"\r\n"
+error_is(dpost("--$b\r\nContent-Disposition: form-data; name=\"TK\"; filename=\"a.pdf\"\r\n"
                   . ('X-Long: ' . ('a' x 20000) . "\r\n") . "\r\n%PDF-1.4\r\n--$b--\r\n",
                   content_type => "multipart/form-data; boundary=$b"),
          400, 'MALFORMED_MULTIPART', 'huge part header');
-error_is(raw_post('/api/v1/dossiers', $open_body, content_type => "multipart/form-data; boundary=$b", chunked => 1),
+error_is(dpost($open_body, content_type => "multipart/form-data; boundary=$b", chunked => 1),
          400, 'MALFORMED_MULTIPART', 'no closing boundary, chunked');
-error_is(raw_post('/api/v1/dossiers', '', content_type => "multipart/form-data; boundary=$b"),
+error_is(dpost('', content_type => "multipart/form-data; boundary=$b"),
          400, 'MALFORMED_MULTIPART', 'empty body');
 tmp_clean('malformed multipart');
-error_is(raw_post('/api/v1/dossiers', valid_application(), content_type => 'application/json'),
+error_is(dpost(valid_application(), content_type => 'application/json'),
          415, 'UNSUPPORTED_CONTENT_TYPE', 'JSON body instead of multipart');
-error_is(raw_post('/api/v1/dossiers', 'a=b&c=d', content_type => 'application/x-www-form-urlencoded'),
+error_is(dpost('a=b&c=d', content_type => 'application/x-www-form-urlencoded'),
          415, 'UNSUPPORTED_CONTENT_TYPE', 'urlencoded form');
-error_is(raw_post('/api/v1/dossiers', $body), 415, 'UNSUPPORTED_CONTENT_TYPE', 'no Content-Type');
+error_is(dpost($body), 415, 'UNSUPPORTED_CONTENT_TYPE', 'no Content-Type');
 
 # --- so far nothing was accepted: no dossier number was used
 my $mid = submit_ok();
 is(seq_of($mid), seq_of($before) + 1, 'rejected submissions did not consume dossier numbers')
   or diag("before $before, after $mid");
 $before = $mid;
+
+# --- issue 3: the applicant's identity comes from the session, not from the form
+SKIP: {
+  skip 'the edge has no sessions yet', 3 unless identity_enabled();
+  my $own = submit_ok();
+  my $none = submit_ok(app => { applicant => { name => undef, identity_number => undef, type => undef } });
+  my $other = submit_ok(app => { applicant => { name => 'Phạm Văn Giả Mạo', identity_number => '079099999999' } });
+  ok($own && $none && $other, 'accepted with, without and with somebody else\'s name and identity number in the form');
+  my @v = map { api_get("/api/v1/dossiers/$_")->{json} // {} } grep { defined } $own, $none, $other;
+  is_deeply([ map { $_->{applicant}{name} // '' } @v[1, 2] ], [ ($v[0]{applicant}{name} // '-') x 2 ],
+            'each view shows the signed-in applicant (same masked name)');
+  is_deeply([ map { $_->{applicant}{identity_number} // '' } @v[1, 2] ],
+            [ ($v[0]{applicant}{identity_number} // '-') x 2 ], 'and the same masked identity number');
+}
+$before = submit_ok();
 
 # --- hostile file names are data, never paths
 for my $fn ('../../../../../tmp/tthc-evil.pdf', '/etc/tthc-evil.pdf', "a\"b.pdf", "..\\..\\x.pdf") {
@@ -139,7 +172,9 @@ $before = submit_ok();    # the names above may have used numbers
   my $full = multipart_body([ app_part(), tk(sample_pdf(3 * 1024 * 1024)) ], $b);
   my $half = substr($full, 0, int(length($full) / 2));
   my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $PORT, Proto => 'tcp');
+  my $ah = auth_headers(1);
   print $s "POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=$b\r\n"
+         . join('', map { "$_: $ah->{$_}\r\n" } sort keys %$ah)
          . 'Content-Length: ' . length($full) . "\r\n\r\n" . $half;
   sleep 0.5;
   close $s;

@@ -6,13 +6,19 @@ use utf8;
 use Test::More;
 use Tthc::Test;
 
-my $name = 'Trần Thị Bích Ngọc';
-my $id   = '079198765432';
+# Once the edge has sessions (issue 3) the applicant is the signed-in one (demo citizen
+# cd-002 of the e-ID simulator); the form still carries an e-mail and a phone.
+my $who = identity_enabled() ? signin_applicant('cd-002') : undef;
+BAIL_OUT('demo citizen cd-002 cannot sign in') if identity_enabled() && !$who;
+my $name = $who ? 'Trần Thị Bình' : 'Trần Thị Bích Ngọc';
+my $id   = $who ? '001190000002' : '079198765432';
 my $mail = 'bichngoc.tran@example.vn';
 my $tel  = '0987654321';
+my @more = $who ? ('Thị Bình', 'binh.tran', '0912000002') : ('Bích Ngọc');    # more that must not show
 my $p = procedure($PROC) or BAIL_OUT('catalogue not published');
 
 my $r = submit_dossier(
+  client => $who,
   app   => { applicant => { name => $name, identity_number => $id, email => $mail, phone => $tel } },
   files => [ { name => 'TK', filename => 'tờ khai đăng ký.pdf', content_type => 'application/pdf',
                data => sample_pdf(12_345) } ]);
@@ -41,7 +47,7 @@ sub check_view {
   isnt($v->{applicant}{identity_number}, $id, "$when: identity number is masked");
   # nothing of the personal data in clear, anywhere in the body
   my $txt = $raw; utf8::decode($txt);
-  for my $secret ($name, $id, $mail, $tel, 'Bích Ngọc', substr($id, 0, 9), 'example.vn') {
+  for my $secret ($name, $id, $mail, $tel, @more, substr($id, 0, 9), 'example.vn') {
     unlike($txt, qr/\Q$secret\E/, "$when: '$secret' does not appear");
   }
   ok(!exists $v->{applicant}{email} || $v->{applicant}{email} !~ /\Q$mail\E/, "$when: no clear e-mail");
@@ -68,10 +74,14 @@ is_deeply(decode_json_safe($stored), $v, 'the API serves the stored view');
 # applicant data is kept (in clear) in the system of record only
 is(sql_value("SELECT COUNT(*) FROM dossiers WHERE code = '$code'"), 1, 'one row in dossiers');
 
-# an organisation applicant, short names: still masked
-$r = submit_dossier(app => { applicant => { type => 'organisation', name => 'An', identity_number => '0101234567' } });
-my $c2 = json_ok($r, 202, 'short-named applicant accepted');
+# an organisation applicant (short names without sessions): still masked
+my $org = identity_enabled() ? signin_applicant('tc-001') : undef;
+my $tax = $org ? '5500123456' : '0101234567';
+$r = submit_dossier(client => $org,
+                    app => { applicant => { type => 'organisation', name => 'An', identity_number => $tax } });
+my $c2 = json_ok($r, 202, 'organisation applicant accepted');
 $v = json_ok(api_get("/api/v1/dossiers/$c2->{code}"), 200, 'its view') if $c2;
-ok($v && $v->{applicant}{identity_number} ne '0101234567', 'short identity number masked');
+ok($v && $v->{applicant}{identity_number} ne $tax, 'tax code masked');
+ok($v && ($v->{applicant}{name} // '') !~ /Sơn La Xanh/, 'organisation name masked') if $org;
 
 done_testing();

@@ -19,6 +19,7 @@ sub dead_keys { my $r = eval { redis('XRANGE', $DEAD, '-', '+') } // [];
                 return map { fields_of($_)->{key} // '' } @{ ref $r eq 'ARRAY' ? $r : [] } }
 
 # --- 1. with the workers stopped, the job waits in the stream, next to its journal
+default_applicant();    # sign in while the workers run (sign-in is a worker RPC)
 ok(svc('stop-workers'), 'workers stopped');
 my $code = submit_ok();
 ok($code, 'dossier accepted with no worker running');

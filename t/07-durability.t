@@ -23,6 +23,7 @@ sub workers_alive {
   return $alive;
 }
 ok(svc('start-workers', 2), 'two workers running');
+default_applicant();    # sign in while workers and MariaDB run (sign-in is a worker RPC)
 
 # --- 1. kill -9 a worker holding a job (delivered, not acknowledged)
 {

@@ -18,6 +18,7 @@ sub max_seq_db {
 sub codes_in_db { return map { $_->[0] } sql("SELECT code FROM dossiers WHERE code LIKE '$agency-$today-%'") }
 
 ok(svc('start-workers', 2), 'workers running');
+default_applicant();    # signed in before the children fork; signs in again after Redis loses the session
 my @before = grep { defined } map { submit_ok(wait => 10) } 1 .. 3;
 is(scalar @before, 3, '3 dossiers accepted');
 ok(wait_in_db(\@before, 30), 'they reach MariaDB');

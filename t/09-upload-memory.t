@@ -44,7 +44,7 @@ for (1 .. 3 * @w) {
     { name => 'application', content_type => 'application/json',
       data => valid_application(procedure => '2.000002.000.00.00.H41', result_channel => 'online') },
     { name => 'GT', filename => 'giay-de-nghi.pdf', content_type => 'application/pdf', data => $big },
-  ]);
+  ], auth => 1);
   $accepted++ if $r->{status} == 202;
 }
 is($accepted, 3 * @w, 'every 5 MiB dossier was accepted');

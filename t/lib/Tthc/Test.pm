@@ -29,6 +29,10 @@ our @EXPORT = qw(
   valid_application submit_dossier submit_ok today_yymmdd procedure agency_of
   dossier_in_db wait_in_db store_tmp_files journal_files log_contains
   stack_ready
+  client signin_applicant signin_staff csrf identity_enabled default_applicant auth_headers
+  endpoint_missing session_key redis_key_of
+  $EID_PORT $SIM sim_get sim_post_json sim_mode sim_reset sim_requests sim_authorize
+  tthcctl_has staff_account unique_name
 );
 
 our $REPO = $ENV{TTHC_REPO}
@@ -38,6 +42,13 @@ our $PORT = $ENV{TTHC_TEST_PORT} // 18080;
 our $BASE = "http://127.0.0.1:$PORT";
 our $PROC = '1.000001.000.00.00.H41';    # demo procedure: TK required, KHAC optional
 our $CODE_RE = qr/^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$/;
+# the e-ID simulator of the stack (./tthc starts it on PORT + 100)
+our $EID_PORT = $ENV{TTHC_EID_PORT} // do {
+  my $p;
+  if (open(my $fh, '<', "$ROOT/etc/eid-port")) { chomp($p = <$fh> // ''); close $fh }
+  ($p && $p =~ /^\d+$/) ? $p : $PORT + 100;
+};
+our $SIM = "http://127.0.0.1:$EID_PORT";
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -75,7 +86,7 @@ sub _wrap {
 sub api_request {
   my ($method, $path, %opt) = @_;
   my $res = $http->request($method, $BASE . $path, {
-    headers => $opt{headers} // {},
+    headers => { %{ auth_headers($opt{auth}) }, %{ $opt{headers} // {} } },
     (defined $opt{content} ? (content => $opt{content}) : ()),
   });
   return _wrap($res);
@@ -108,7 +119,8 @@ sub multipart_body {
 
 sub _boundary { return '----tthcTest' . sprintf('%08x%08x', int(rand(2**32)), int(rand(2**32))) }
 
-# api_post_multipart($path, \@parts, %opt): opt boundary, headers, chunked => 1 (sent raw)
+# api_post_multipart($path, \@parts, %opt): opt boundary, headers, chunked => 1 (sent raw),
+# auth => 1 (the default applicant's session) or a Tthc::Test::Client (its session)
 sub api_post_multipart {
   my ($path, $parts, %opt) = @_;
   my $b = $opt{boundary} // _boundary();
@@ -116,10 +128,10 @@ sub api_post_multipart {
   my $ct = "multipart/form-data; boundary=$b";
   if ($opt{chunked}) {
     return raw_post($path, $body, content_type => $ct, chunked => 1,
-                    chunk_size => $opt{chunk_size}, headers => $opt{headers});
+                    chunk_size => $opt{chunk_size}, headers => $opt{headers}, auth => $opt{auth});
   }
   return api_request('POST', $path, headers => { 'Content-Type' => $ct, %{ $opt{headers} // {} } },
-                     content => $body);
+                     content => $body, auth => $opt{auth});
 }
 
 # raw_request($bytes, %opt): writes arbitrary bytes to the server and reads the
@@ -206,12 +218,13 @@ sub _parse_response {
 
 # raw_post($path, $body, %opt): POST with full control of the bytes.
 # opt: content_type (undef = no header), chunked => 1, chunk_size, headers (hashref),
-# content_length (override, e.g. a lie), timeout, pause.
+# content_length (override, e.g. a lie), timeout, pause, auth (as api_post_multipart).
 sub raw_post {
   my ($path, $body, %opt) = @_;
   my $req = "POST $path HTTP/1.1\r\nHost: 127.0.0.1:$PORT\r\nConnection: close\r\n";
   $req .= "Content-Type: $opt{content_type}\r\n" if defined $opt{content_type};
-  for my $k (sort keys %{ $opt{headers} // {} }) { $req .= "$k: $opt{headers}{$k}\r\n" }
+  my %h = (%{ auth_headers($opt{auth}) }, %{ $opt{headers} // {} });
+  for my $k (sort keys %h) { $req .= "$k: $h{$k}\r\n" }
   my @pieces;
   if ($opt{chunked}) {
     $req .= "Transfer-Encoding: chunked\r\n\r\n";
@@ -370,7 +383,8 @@ sub svc {
 sub tthcctl {
   my @args = @_;
   my $dir = ($ENV{TTHC_ASAN} // '') eq '1' ? 'workers/build-asan' : 'workers/build';
-  my $cmd = join ' ', map { "'$_'" } "$REPO/$dir/tthcctl", '-c', "$ROOT/etc/tthc.conf", @args;
+  my $cmd = join ' ', map { my $a = $_; utf8::encode($a) if utf8::is_utf8($a); $a =~ s/'/'\\''/g; "'$a'" }
+    "$REPO/$dir/tthcctl", '-c', "$ROOT/etc/tthc.conf", @args;
   my $out = qx{$cmd 2>&1};
   return ($? >> 8, $out);
 }
@@ -469,7 +483,11 @@ sub valid_application {
 }
 
 # submit_dossier(%opt): POST a valid dossier. opt: app (hashref of overrides),
-# files (arrayref of parts; default one TK pdf), parts (full replacement).
+# files (arrayref of parts; default one TK pdf), parts (full replacement),
+# client (a signed-in Tthc::Test::Client; default: the process' applicant, see
+# default_applicant, once the edge has sessions), anonymous => 1 (no session).
+# Dossiers need a signed-in applicant (issue 3): the applicant's name, identity
+# number and type come from the session; the form may still carry email/phone.
 sub submit_dossier {
   my (%opt) = @_;
   my $parts = $opt{parts} // [
@@ -478,11 +496,22 @@ sub submit_dossier {
     @{ $opt{files} // [ { name => 'TK', filename => 'to-khai.pdf', content_type => 'application/pdf',
                            data => sample_pdf(4096) } ] },
   ];
-  return api_post_multipart('/api/v1/dossiers', $parts, %{ $opt{http} // {} });
+  my $auth = $opt{anonymous} ? undef : ($opt{client} // 1);
+  my $res = api_post_multipart('/api/v1/dossiers', $parts, %{ $opt{http} // {} }, auth => $auth);
+  # the default session may be gone (Redis flushed or restarted without its data):
+  # sign in again once and repeat
+  if (!$opt{anonymous} && !$opt{client} && $res->{status} == 401
+      && (($res->{json} // {})->{error}{code} // '') eq 'UNAUTHENTICATED') {
+    Test::More::note('default applicant session gone: signing in again');
+    default_applicant(renew => 1);
+    $res = api_post_multipart('/api/v1/dossiers', $parts, %{ $opt{http} // {} }, auth => 1);
+  }
+  return $res;
 }
 
 # submit_ok(%opt) -> code or undef; retries while the edge answers 503
-# (Redis restarting, sequence not seeded yet) for up to $opt{wait} seconds.
+# (Redis restarting, sequence not seeded yet) or 401 (the session is being
+# re-established after Redis lost it) for up to $opt{wait} seconds.
 sub submit_ok {
   my (%opt) = @_;
   my $wait = delete $opt{wait} // 0;
@@ -490,9 +519,11 @@ sub submit_ok {
   my $res;
   while (1) {
     $res = submit_dossier(%opt);
-    last if $res->{status} == 202 || $res->{status} != 503 || time - $t0 > $wait;
+    last if $res->{status} == 202 || ($res->{status} != 503 && $res->{status} != 401) || time - $t0 > $wait;
     sleep 0.5;
   }
+  Test::More::diag("submission refused: $res->{status} " . _show($res->{content}, 300))
+    if $res->{status} != 202 && !$opt{quiet};
   return $res->{status} == 202 && $res->{json} ? $res->{json}{code} : undef;
 }
 
@@ -513,6 +544,172 @@ sub _ls { my ($d) = @_; opendir(my $h, $d) or return (); my @f = grep { !/^\.\.?
 sub store_tmp_files { return _ls("$ROOT/store/tmp") }
 sub journal_files { return _ls("$ROOT/store/journal") }
 
+# ------------------------------------------------------------------ identity and access (issue 3)
+# client(%opt) -> a cookie-aware HTTP client (Tthc::Test::Client, below)
+sub client { return Tthc::Test::Client->new(@_) }
+
+# endpoint_missing($res): the edge does not know the route (yet): 404 NOT_FOUND
+sub endpoint_missing {
+  my ($res) = @_;
+  return $res->{status} == 404 && (($res->{json} // {})->{error}{code} // '') eq 'NOT_FOUND';
+}
+
+# identity_enabled(): the edge has sessions (GET /api/v1/session is routed)
+my $identity;
+sub identity_enabled {
+  return $identity if defined $identity;
+  my $r = api_get('/api/v1/session');
+  return 1 if $r->{status} >= 500;    # Redis down just now: do not cache a guess
+  return $identity = endpoint_missing($r) ? 0 : 1;
+}
+
+# session_key($sid) -> the Redis key of a session (the hash of the id, not the id):
+# tthc:sess:{H} (braces literal, as every {..} in the contracts' key names); the
+# form without braces is accepted too when only that one exists
+sub session_key { return redis_key_of('tthc:sess:', sha256_hex($_[0] // '')) }
+sub redis_key_of {
+  my ($prefix, $h) = @_;
+  my $k = "$prefix\{$h}";
+  return $k if eval { redis('EXISTS', $k) };
+  return "$prefix$h" if eval { redis('EXISTS', "$prefix$h") };
+  return $k;
+}
+
+# default_applicant(renew => 1) -> the signed-in client this process submits
+# dossiers with (demo citizen cd-001, or TTHC_TEST_APPLICANT), or undef when the
+# edge has no sessions yet or the sign-in failed (then dossiers go without one)
+my $default_client;
+my $default_failed = 0;
+sub default_applicant {
+  my (%opt) = @_;
+  return undef unless identity_enabled();
+  return $default_client if $default_client && !$opt{renew};
+  my $sub = $ENV{TTHC_TEST_APPLICANT} // 'cd-001';
+  my $t0 = time;
+  my $c;
+  while (1) {    # sign-in needs the workers; they may be catching up after a restart
+    $c = client(name => "default applicant $sub");
+    last if $c->signin_applicant($sub);
+    last if time - $t0 > ($opt{wait} // 20);
+    sleep 0.5;
+  }
+  if ($c->sid) {
+    $default_client = $c;
+    $default_failed = 0;
+  } else {
+    Test::More::diag("default applicant $sub could not sign in: " . $c->flow_summary) unless $default_failed++;
+    $default_client = undef;
+  }
+  return $default_client;
+}
+
+# auth_headers($auth) -> {Cookie, X-CSRF-Token} of a client; $auth = 1 means the
+# default applicant; undef/0 -> {}
+sub auth_headers {
+  my ($auth) = @_;
+  return {} unless $auth;
+  my $c = ref $auth ? $auth : default_applicant();
+  return {} unless $c;
+  my %h;
+  my $ck = $c->cookie_header('/api/v1/dossiers');
+  $h{Cookie} = $ck if length $ck;
+  $h{'X-CSRF-Token'} = $c->{csrf} if defined $c->{csrf};
+  return \%h;
+}
+
+# signin_applicant($sub, %opt) -> a new client signed in through the e-ID flow, or undef
+sub signin_applicant {
+  my ($sub, %opt) = @_;
+  my $c = client(name => "applicant $sub");
+  return $c->signin_applicant($sub, %opt) ? $c : undef;
+}
+
+# signin_staff($user, $pass, %opt) -> a new client (signed in when $c->sid), and the response
+sub signin_staff {
+  my ($user, $pass, %opt) = @_;
+  my $c = client(name => "staff $user");
+  my $r = $c->signin_staff($user, $pass, %opt);
+  return wantarray ? ($c, $r) : $c;
+}
+
+# csrf($client) -> the session's CSRF token (GET /api/v1/session)
+sub csrf { my ($c) = @_; return $c->csrf }
+
+# --- the e-ID simulator (sim/eid/eid_sim.py)
+my $sim_http = HTTP::Tiny->new(timeout => 30, keep_alive => 0, max_redirect => 0, agent => 'tthc-test/1');
+sub sim_get {
+  my ($path, %opt) = @_;
+  my $url = $path =~ m{^https?://} ? $path : $SIM . $path;
+  return _wrap($sim_http->request('GET', $url, { headers => $opt{headers} // {} }));
+}
+sub sim_post_json {
+  my ($path, $data) = @_;
+  return _wrap($sim_http->request('POST', $SIM . $path, {
+    headers => { 'Content-Type' => 'application/json' }, content => $JSON->encode($data) }));
+}
+# sim_mode($mode, %opt): make the next (sticky => 1: every) token answer hostile
+sub sim_mode {
+  my ($mode, %opt) = @_;
+  my $r = sim_post_json('/_sim/mode', { token_mode => $mode, %opt });
+  return $r->{status} == 200;
+}
+sub sim_reset { return sim_post_json('/_sim/reset', {})->{status} == 200 }
+sub sim_requests { my $r = sim_get('/_sim/requests'); return $r->{json} ? @{ $r->{json}{requests} } : () }
+
+# sim_authorize($authorize_url, $sub, %extra) -> the simulator's answer to the
+# authorization request with login_hint=$sub&prompt=none appended (a 302 to the
+# callback with code and state); $sub undef = no login hint; %extra more params
+sub sim_authorize {
+  my ($url, $sub, %extra) = @_;
+  my %p = ((defined $sub ? (login_hint => $sub, prompt => 'none') : ()), %extra);
+  my $q = join '&', map { "$_=" . _uri_escape($p{$_}) } sort keys %p;
+  $url .= ($url =~ /\?/ ? '&' : '?') . $q if length $q;
+  return sim_get($url);
+}
+
+sub _uri_escape {
+  my ($s) = @_;
+  utf8::encode($s) if utf8::is_utf8($s);
+  $s =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord $1)/ge;
+  return $s;
+}
+
+# --- officials' accounts through tthcctl
+# tthcctl_has('user') / tthcctl_has('audit'): the command exists in this build
+my %ctl_has;
+sub tthcctl_has {
+  my ($cmd) = @_;
+  return $ctl_has{$cmd} //= do {
+    my ($rc, $out) = tthcctl($cmd);
+    $out =~ /unknown command/i ? 0 : 1;
+  };
+}
+
+# unique_name($prefix) -> a username nobody used yet (^[a-z0-9._-]{3,64}$)
+my $uniq = 0;
+sub unique_name {
+  my ($prefix) = @_;
+  return lc(sprintf('%s.%d%04d', $prefix, $$ % 100000, ++$uniq + int(rand(1000)) * 10));
+}
+
+# staff_account(username, name, roles => [..], agency, password) -> {username,
+# password, ok, out}; created with `tthcctl user create ... --password-file F`
+sub staff_account {
+  my (%o) = @_;
+  my $u = $o{username} // unique_name($o{prefix} // 't');
+  my $pw = $o{password} // ('Mk-' . join('', map { ('a' .. 'z', 'A' .. 'Z', 0 .. 9)[rand 62] } 1 .. 18));
+  my $f = "/tmp/tthc-test-pw.$$." . int(rand(1e9));
+  { my $old = umask 077; open(my $fh, '>', $f) or die "$f: $!"; print $fh $pw; close $fh; umask $old }
+  my @args = ('user', 'create', '--username', $u, '--name', $o{name} // "Cán bộ $u");
+  push @args, '--role', $_ for @{ $o{roles} // ['desk_officer'] };
+  push @args, '--agency', $o{agency} if defined $o{agency};
+  push @args, '--password-file', $f;
+  my ($rc, $out) = tthcctl(@args);
+  unlink $f;
+  Test::More::diag("tthcctl user create $u failed ($rc): $out") if $rc;
+  return { username => $u, password => $pw, ok => !$rc, out => $out, roles => $o{roles}, agency => $o{agency} };
+}
+
 # log_contains($file, $string) -> true if the file contains the string
 sub log_contains {
   my ($file, $s) = @_;
@@ -520,6 +717,171 @@ sub log_contains {
   local $/;
   my $c = <$fh>;
   return index($c // '', $s) >= 0;
+}
+
+# ------------------------------------------------------------------ a cookie-aware client
+# Tthc::Test::Client: keeps the cookies the edge sets (tthc_sid, tthc_oidc; the
+# Secure flag is ignored: the test stack is plain HTTP on loopback), sends them
+# back to the stack (never to the simulator), and sends X-CSRF-Token on every
+# request that is not GET/HEAD once it knows the session's token.
+package Tthc::Test::Client;
+use strict;
+use warnings;
+use HTTP::Tiny;
+use JSON::PP ();
+
+my $CJSON = JSON::PP->new->utf8->canonical;
+
+sub new {
+  my ($class, %o) = @_;
+  return bless {
+    name => $o{name} // 'client',
+    jar  => {},            # name -> {value, path, attrs (raw Set-Cookie)}
+    csrf => undef,
+    http => HTTP::Tiny->new(timeout => $o{timeout} // 30, keep_alive => 0, max_redirect => 0,
+                            agent => 'tthc-test/1'),
+    flow => [],
+  }, $class;
+}
+
+sub sid { my ($s) = @_; return $s->{jar}{tthc_sid} ? $s->{jar}{tthc_sid}{value} : undef }
+sub cookie { my ($s, $n) = @_; return $s->{jar}{$n} ? $s->{jar}{$n}{value} : undef }
+sub set_cookie { my ($s, $n, $v, $path) = @_;
+  if (defined $v) { $s->{jar}{$n} = { value => $v, path => $path // '/' } } else { delete $s->{jar}{$n} } }
+sub clone {    # another client holding the same cookies (an old copy of a session)
+  my ($s) = @_;
+  my $c = (ref $s)->new(name => "$s->{name} (copy)");
+  $c->{jar} = { map { $_ => { %{ $s->{jar}{$_} } } } keys %{ $s->{jar} } };
+  $c->{csrf} = $s->{csrf};
+  return $c;
+}
+
+sub cookie_header {
+  my ($s, $path) = @_;
+  $path //= '/';
+  return join '; ', map { "$_=$s->{jar}{$_}{value}" }
+    grep { index($path, $s->{jar}{$_}{path} // '/') == 0 } sort keys %{ $s->{jar} };
+}
+
+# _take_cookies($res): applies the Set-Cookie headers of a response to the jar;
+# $res->{cookies}{NAME} = {value, attrs => {lc attr => value|1}, raw}
+sub _take_cookies {
+  my ($s, $res) = @_;
+  my $sc = $res->{headers}{'set-cookie'};
+  my @sc = !defined $sc ? () : ref $sc ? @$sc : ($sc);
+  $res->{set_cookie} = \@sc;
+  $res->{cookies} = {};
+  for my $raw (@sc) {
+    my ($nv, @attrs) = split /;\s*/, $raw;
+    my ($n, $v) = $nv =~ /^\s*([^=]+)=(.*)$/ or next;
+    my %a;
+    for (@attrs) { my ($k, $val) = split /=/, $_, 2; $a{ lc $k } = $val // 1 }
+    $res->{cookies}{$n} = { value => $v, attrs => \%a, raw => $raw };
+    my $gone = (defined $a{'max-age'} && $a{'max-age'} =~ /^-?\d+$/ && $a{'max-age'} <= 0) || $v eq '';
+    if ($gone) { delete $s->{jar}{$n} }
+    else { $s->{jar}{$n} = { value => $v, path => $a{path} // '/', raw => $raw } }
+  }
+}
+
+# request($method, $path_or_url, %opt): opt headers, content, json (data, sent as
+# JSON), csrf (override value), no_csrf => 1, no_cookies => 1, cookie (raw header)
+sub request {
+  my ($s, $method, $url, %o) = @_;
+  my $to_stack = $url !~ m{^https?://} || index($url, $Tthc::Test::BASE . '/') == 0;
+  $url = $Tthc::Test::BASE . $url unless $url =~ m{^https?://};
+  (my $path = $url) =~ s{^https?://[^/]+}{};
+  $path =~ s/\?.*//;
+  my %h = %{ $o{headers} // {} };
+  if ($to_stack && !$o{no_cookies}) {
+    my $ck = $o{cookie} // $s->cookie_header($path);
+    $h{Cookie} = $ck if length $ck;
+  }
+  if ($to_stack && $method ne 'GET' && $method ne 'HEAD' && !$o{no_csrf}) {
+    my $t = exists $o{csrf} ? $o{csrf} : $s->{csrf};
+    $h{'X-CSRF-Token'} = $t if defined $t;
+  }
+  my $content = $o{content};
+  if (exists $o{json}) {
+    $content = $CJSON->encode($o{json});
+    $h{'Content-Type'} //= 'application/json';
+  }
+  my $res = $s->{http}->request($method, $url, { headers => \%h, (defined $content ? (content => $content) : ()) });
+  $res->{json} = Tthc::Test::decode_json_safe($res->{content});
+  $s->_take_cookies($res) if $to_stack;
+  return $res;
+}
+
+sub get        { my ($s, $p, %o) = @_; return $s->request('GET', $p, %o) }
+sub post_json  { my ($s, $p, $d, %o) = @_; return $s->request('POST', $p, json => $d, %o) }
+sub patch_json { my ($s, $p, $d, %o) = @_; return $s->request('PATCH', $p, json => $d, %o) }
+sub post_multipart {
+  my ($s, $p, $parts, %o) = @_;
+  my $b = '----tthcTest' . sprintf('%08x%08x', int(rand(2**32)), int(rand(2**32)));
+  return $s->request('POST', $p, content => Tthc::Test::multipart_body($parts, $b),
+                     headers => { 'Content-Type' => "multipart/form-data; boundary=$b", %{ $o{headers} // {} } },
+                     map { $_ => $o{$_} } grep { $_ ne 'headers' } keys %o);
+}
+
+# session() -> the JSON of GET /api/v1/session (remembers csrf_token)
+sub session {
+  my ($s) = @_;
+  my $r = $s->get('/api/v1/session');
+  my $j = $r->{status} == 200 ? $r->{json} : undef;
+  $s->{csrf} = $j->{csrf_token} if $j && $j->{authenticated} && defined $j->{csrf_token};
+  return $j;
+}
+sub csrf { my ($s) = @_; $s->session; return $s->{csrf} }
+
+# eid_start(return_to => '/x') -> (response, authorize URL or undef)
+sub eid_start {
+  my ($s, %o) = @_;
+  my $q = defined $o{return_to} ? '?return_to=' . Tthc::Test::_uri_escape($o{return_to}) : '';
+  my $r = $s->get("/api/v1/auth/eid/start$q");
+  my $loc = $r->{status} == 302 ? $r->{headers}{location} : undef;
+  return ($r, $loc);
+}
+
+# callback($url) -> the edge's answer to the simulator's redirect (a URL on the stack)
+sub callback { my ($s, $url) = @_; return $s->get($url) }
+
+# signin_applicant($sub, return_to => '/') -> true when the whole e-ID flow ended
+# with a tthc_sid cookie; each step is kept in $s->{flow} for diagnostics
+sub signin_applicant {
+  my ($s, $sub, %o) = @_;
+  $s->{flow} = [];
+  my $old = $s->sid;
+  my ($r, $auth) = $s->eid_start(return_to => $o{return_to} // '/');
+  push @{ $s->{flow} }, [ start => $r ];
+  return 0 unless $auth;
+  my $a = Tthc::Test::sim_authorize($auth, $sub);
+  push @{ $s->{flow} }, [ authorize => $a ];
+  my $cb = $a->{status} == 302 ? $a->{headers}{location} : undef;
+  return 0 unless $cb && $cb =~ /[?&]code=/;
+  my $c = $s->callback($cb);
+  push @{ $s->{flow} }, [ callback => $c ];
+  return 0 unless $c->{status} == 302 && $c->{cookies}{tthc_sid} && $s->sid && (!defined $old || $s->sid ne $old);
+  $s->{csrf} = undef;
+  $s->csrf;
+  return 1;
+}
+
+# signin_staff($user, $pass, totp => '123456') -> the response (cookie kept on success)
+sub signin_staff {
+  my ($s, $user, $pass, %o) = @_;
+  my $r = $s->post_json('/api/v1/staff/signin',
+                        { username => $user, password => $pass, (defined $o{totp} ? (totp => $o{totp}) : ()) },
+                        headers => $o{headers} // {});
+  if ($r->{status} == 200 && $r->{cookies}{tthc_sid}) { $s->{csrf} = undef; $s->csrf }
+  return $r;
+}
+
+sub signout { my ($s, %o) = @_; return $s->request('POST', '/api/v1/auth/signout', content => '', %o) }
+
+sub flow_summary {
+  my ($s) = @_;
+  return join '; ', map { my ($k, $r) = @$_;
+    "$k: $r->{status} " . ($r->{headers}{location} ? "-> $r->{headers}{location} " : '')
+      . Tthc::Test::_show($r->{content}, 200) } @{ $s->{flow} };
 }
 
 1;
