@@ -3,7 +3,7 @@
  * Reading one's own dossiers, and officials reading their agency's (issue
  * 3; DOMAIN A3, A4, O2; docs/contracts-identity.md):
  *
- *   GET /api/v1/me/dossiers                                the applicant's
+ *   GET /api/v1/me/dossiers[?page=&page_size=]             the applicant's
  *   GET /api/v1/me/dossiers/{code}[/files/{sha256}]        owner only
  *   GET /api/v1/staff/dossiers/{code}[/files/{sha256}]     agency scope
  *
@@ -135,25 +135,97 @@ ngx_tthc_audit_read(ngx_http_request_t *r, const char *action,
 }
 
 
-/* GET /api/v1/me/dossiers */
+/*
+ * GET /api/v1/me/dossiers?page=&page_size=: the applicant's list, newest
+ * first, paged in Redis (tthc:a:{ID}:order, a sorted set by receipt time,
+ * and tthc:a:{ID}:items, each dossier's line as JSON), one script.
+ */
+
+static const char  ngx_tthc_list_script[] =
+    "local codes = redis.call('ZREVRANGE', KEYS[1], ARGV[1], ARGV[2]) "
+    "local total = redis.call('ZCARD', KEYS[1]) "
+    "if #codes == 0 then return {total, {}} end "
+    "return {total, redis.call('HMGET', KEYS[2], unpack(codes))}";
+
+
+typedef struct {
+    ngx_int_t                   page;
+    ngx_int_t                   size;
+} ngx_tthc_page_t;
+
 
 static void
 ngx_tthc_me_dossiers_reply(ngx_http_request_t *r, redisReply *reply,
     void *data)
 {
-    static ngx_str_t  none = ngx_string("{\"items\":[]}");
+    ngx_tthc_page_t  *pg = data;
 
-    ngx_tthc_finalize(r, ngx_tthc_send_stored(r, reply, NULL, &none));
+    u_char      *buf, *p;
+    size_t       i, len;
+    ngx_uint_t   first;
+    redisReply  *items, *it;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE"));
+        return;
+    }
+
+    items = reply->element[1];
+
+    len = sizeof("{\"items\":[],\"total\":,\"page\":,\"page_size\":}")
+          + 3 * NGX_INT64_LEN;
+
+    for (i = 0; i < items->elements; i++) {
+        if (items->element[i]->type == REDIS_REPLY_STRING) {
+            len += items->element[i]->len + 1;
+        }
+    }
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_cpymem(buf, "{\"items\":[", sizeof("{\"items\":[") - 1);
+    first = 1;
+
+    for (i = 0; i < items->elements; i++) {
+        it = items->element[i];
+
+        if (it->type != REDIS_REPLY_STRING) {
+            continue;               /* a line being rebuilt right now */
+        }
+
+        if (!first) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, it->str, it->len);
+        first = 0;
+    }
+
+    p = ngx_sprintf(p, "],\"total\":%L,\"page\":%i,\"page_size\":%i}",
+                    (int64_t) reply->element[0]->integer, pg->page, pg->size);
+
+    ngx_tthc_finalize(r, ngx_tthc_send_json(r, NGX_HTTP_OK, buf, p - buf));
 }
 
 
 ngx_int_t
 ngx_tthc_me_dossiers_handler(ngx_http_request_t *r)
 {
-    u_char              *key;
+    u_char              *k1, *k2;
+    u_char               start[NGX_INT_T_LEN], stop[NGX_INT_T_LEN];
     ngx_int_t            rc;
-    const char          *argv[2], *refusal;
-    size_t               argvlen[2];
+    ngx_str_t            v;
+    const char          *argv[7], *refusal;
+    size_t               argvlen[7];
+    ngx_tthc_page_t     *pg;
     ngx_tthc_session_t  *s;
 
     rc = ngx_http_discard_request_body(r);
@@ -166,19 +238,53 @@ ngx_tthc_me_dossiers_handler(ngx_http_request_t *r)
         return ngx_tthc_send_error(r, refusal);
     }
 
-    s = ngx_tthc_req(r)->session;
-
-    key = ngx_pnalloc(r->pool, s->uid.len + sizeof("tthc:a:{}:dossiers"));
-    if (key == NULL) {
+    pg = ngx_palloc(r->pool, sizeof(ngx_tthc_page_t));
+    if (pg == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    argv[0] = "GET";
-    argvlen[0] = 3;
-    argv[1] = (const char *) key;
-    argvlen[1] = ngx_sprintf(key, "tthc:a:{%V}:dossiers", &s->uid) - key;
+    pg->page = 1;
+    pg->size = 20;
 
-    if (ngx_tthc_redis_command(r, ngx_tthc_me_dossiers_reply, NULL, 2, argv,
+    if (ngx_tthc_arg(r, "page", &v) == NGX_OK && v.len) {
+        pg->page = ngx_atoi(v.data, v.len);
+        if (pg->page < 1 || pg->page > 100000) {
+            return ngx_tthc_send_error_field(r, "INVALID_PARAMETER", "page");
+        }
+    }
+
+    if (ngx_tthc_arg(r, "page_size", &v) == NGX_OK && v.len) {
+        pg->size = ngx_atoi(v.data, v.len);
+        if (pg->size < 1 || pg->size > 100) {
+            return ngx_tthc_send_error_field(r, "INVALID_PARAMETER",
+                                             "page_size");
+        }
+    }
+
+    s = ngx_tthc_req(r)->session;
+
+    k1 = ngx_pnalloc(r->pool, s->uid.len + sizeof("tthc:a:{}:order"));
+    k2 = ngx_pnalloc(r->pool, s->uid.len + sizeof("tthc:a:{}:items"));
+    if (k1 == NULL || k2 == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_tthc_list_script;
+    argvlen[1] = sizeof(ngx_tthc_list_script) - 1;
+    argv[2] = "2";
+    argvlen[2] = 1;
+    argv[3] = (const char *) k1;
+    argvlen[3] = ngx_sprintf(k1, "tthc:a:{%V}:order", &s->uid) - k1;
+    argv[4] = (const char *) k2;
+    argvlen[4] = ngx_sprintf(k2, "tthc:a:{%V}:items", &s->uid) - k2;
+    argv[5] = (const char *) start;
+    argvlen[5] = ngx_sprintf(start, "%i", (pg->page - 1) * pg->size) - start;
+    argv[6] = (const char *) stop;
+    argvlen[6] = ngx_sprintf(stop, "%i", pg->page * pg->size - 1) - stop;
+
+    if (ngx_tthc_redis_command(r, ngx_tthc_me_dossiers_reply, pg, 7, argv,
                                argvlen)
         != NGX_OK)
     {

@@ -251,7 +251,8 @@ json_t *wk_rpc_eid_exchange(wk_rpc *c, json_t *req)
     }
     /* "my dossiers" is there from the first sign-in on (also after a Redis
      * data loss, for whoever signs in) */
-    if (wk_applicant_publish(c->db, c->r, (long long)aid) != WK_OK)
+    if (wk_applicant_listed(c->r, (long long)aid) != 1
+        && wk_applicant_publish(c->db, c->r, (long long)aid) != WK_OK)
         wk_warn("eid", "applicant list not refreshed applicant=%llu", aid);
     wk_info("eid", "applicant signed in applicant=%llu", aid);
     reply = json_pack("{s:b, s:s, s:s}", "ok", 1, "sid", sid, "csrf", csrf);

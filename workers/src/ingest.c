@@ -292,7 +292,9 @@ wk_rc wk_ingest(wk_db *db, wk_rds *r, const wk_conf *conf,
     }
     rc = wk_view_publish(db, r, m.code);
     if (rc == WK_OK && m.applicant_id)
-        rc = wk_applicant_publish(db, r, m.applicant_id);
+        rc = wk_applicant_listed(r, m.applicant_id) == 1
+             ? wk_applicant_put(db, r, m.applicant_id, m.code)
+             : wk_applicant_publish(db, r, m.applicant_id);
     if (rc != WK_OK) {
         snprintf(err, errsz, "view publish failed");
         rc = WK_TRANSIENT;

@@ -1,14 +1,13 @@
 /* privview.c - read models of issue 3 (docs/contracts-identity.md "Read
  * models added"): tthc:d:{CODE}:private (the full, unmasked view for the
- * owner and the officials in scope) and tthc:a:{APPLICANT_ID}:dossiers (the
- * applicant's own dossiers, newest first).  Built from MariaDB only. */
+ * owner and the officials in scope) and the applicant's own list,
+ * tthc:a:{APPLICANT_ID}:order + :items (below).  Built from MariaDB only. */
 #include "wk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_MAX 1000
 
 typedef struct {
     int found;
@@ -120,48 +119,117 @@ out:
     return rc;
 }
 
-static int list_cb(const wk_row *r, void *ud)
+/* The applicant's list: one line per dossier, kept incrementally.
+ *   tthc:a:{ID}:order  ZSET  code -> received_at (unix s)
+ *   tthc:a:{ID}:items  HASH  code -> summary JSON
+ * Both under the applicant's hash tag; the edge pages with ZREVRANGE+HMGET
+ * in one script.  Adding a dossier costs O(log n), whatever the applicant's
+ * history (an organisation may file thousands). */
+
+typedef struct {
+    wk_rds *r;
+    const char *order, *items;
+    long n;
+    int failed;
+} list_ud;
+
+static int list_cb(const wk_row *row, void *ud)
 {
+    list_ud *u = ud;
     time_t t = 0;
     char at[40] = "";
-    if (wk_dbtime_parse(r->v[6], &t) == 0)
+    if (wk_dbtime_parse(row->v[6], &t) == 0)
         wk_fmt_local(t, at, sizeof(at));
-    int st = atoi(r->v[5]);
-    json_array_append_new(ud, json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:i, s:s}, s:s}",
-                                        "code", r->v[0],
-                                        "procedure", "code", r->v[1], "name", r->v[2],
-                                        "agency", "code", r->v[3], "name", r->v[4],
-                                        "status", "code", st, "label", wk_status_label(st),
-                                        "submitted_at", at));
+    int st = atoi(row->v[5]);
+    json_t *item = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:i, s:s}, s:s}",
+                             "code", row->v[0],
+                             "procedure", "code", row->v[1], "name", row->v[2],
+                             "agency", "code", row->v[3], "name", row->v[4],
+                             "status", "code", st, "label", wk_status_label(st),
+                             "submitted_at", at);
+    char *js = item ? json_dumps(item, JSON_COMPACT) : NULL;
+    json_decref(item);
+    if (js == NULL) {
+        u->failed = 1;
+        return 1;
+    }
+    redisReply *a = wk_rds_cmdf(u->r, "HSET %s %s %s", u->items, row->v[0], js);
+    redisReply *b = a ? wk_rds_cmdf(u->r, "ZADD %s %lld %s", u->order, (long long)t, row->v[0]) : NULL;
+    free(js);
+    int ok = wk_rds_ok(a) && wk_rds_ok(b);
+    if (a)
+        freeReplyObject(a);
+    if (b)
+        freeReplyObject(b);
+    if (!ok) {
+        u->failed = 1;
+        return 1;
+    }
+    u->n++;
     return 0;
 }
 
+#define LIST_SELECT \
+    "SELECT d.code, p.code, p.name, a.code, a.name, d.status, d.received_at" \
+    " FROM dossiers d JOIN procedures p ON p.id = d.procedure_id" \
+    " JOIN agencies a ON a.id = d.agency_id "
+
+/* one dossier's line (ingest, status change) */
+wk_rc wk_applicant_put(wk_db *db, wk_rds *r, long long applicant_id, const char *code)
+{
+    char order[64], items[64];
+    snprintf(order, sizeof(order), "tthc:a:{%lld}:order", applicant_id);
+    snprintf(items, sizeof(items), "tthc:a:{%lld}:items", applicant_id);
+    list_ud u = { r, order, items, 0, 0 };
+    wk_param p[] = { WK_STR(code) };
+    if (wk_db_exec(db, LIST_SELECT "WHERE d.code = ?", p, 1, list_cb, &u, NULL, NULL) != 0)
+        return WK_TRANSIENT;
+    return u.failed ? WK_TRANSIENT : WK_OK;
+}
+
+/* the whole list, rebuilt from MariaDB into scratch keys, then swapped in */
 wk_rc wk_applicant_publish(wk_db *db, wk_rds *r, long long applicant_id)
 {
-    json_t *items = json_array();
-    wk_param p[] = { WK_INT(applicant_id), WK_INT(LIST_MAX) };
-    if (wk_db_exec(db,
-                   "SELECT d.code, p.code, p.name, a.code, a.name, d.status, d.received_at"
-                   " FROM dossiers d JOIN procedures p ON p.id = d.procedure_id"
-                   " JOIN agencies a ON a.id = d.agency_id WHERE d.applicant_id = ?"
-                   " ORDER BY d.received_at DESC, d.id DESC LIMIT ?",
-                   p, 2, list_cb, items, NULL, NULL) != 0) {
-        json_decref(items);
+    char order[64], items[64], torder[72], titems[72];
+    snprintf(order, sizeof(order), "tthc:a:{%lld}:order", applicant_id);
+    snprintf(items, sizeof(items), "tthc:a:{%lld}:items", applicant_id);
+    snprintf(torder, sizeof(torder), "%s.rebuild", order);
+    snprintf(titems, sizeof(titems), "%s.rebuild", items);
+    redisReply *d = wk_rds_cmdf(r, "DEL %s %s", torder, titems);
+    if (!wk_rds_ok(d)) {
+        if (d)
+            freeReplyObject(d);
         return WK_TRANSIENT;
     }
-    json_t *doc = json_pack("{s:o}", "items", items);
-    char *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (out == NULL)
-        return WK_PERMANENT;
-    char key[64];
-    snprintf(key, sizeof(key), "tthc:a:{%lld}:dossiers", applicant_id);
-    redisReply *rep = wk_rds_cmdf(r, "SET %s %s", key, out);
-    free(out);
-    wk_rc rc = wk_rds_ok(rep) ? WK_OK : WK_TRANSIENT;
-    if (rep)
-        freeReplyObject(rep);
+    freeReplyObject(d);
+    list_ud u = { r, torder, titems, 0, 0 };
+    wk_param p[] = { WK_INT(applicant_id) };
+    if (wk_db_exec(db, LIST_SELECT "WHERE d.applicant_id = ?", p, 1, list_cb, &u, NULL, NULL) != 0)
+        return WK_TRANSIENT;
+    if (u.failed)
+        return WK_TRANSIENT;
+    redisReply *x;
+    if (u.n == 0)       /* no dossiers: nothing to list (an empty ZSET does not exist) */
+        x = wk_rds_cmdf(r, "DEL %s %s", order, items);
+    else
+        x = wk_rds_cmdf(r, "EVAL %s 4 %s %s %s %s", "redis.call('RENAME', KEYS[1], KEYS[3]) "
+                        "redis.call('RENAME', KEYS[2], KEYS[4]) return 1",
+                        torder, titems, order, items);
+    wk_rc rc = wk_rds_ok(x) ? WK_OK : WK_TRANSIENT;
+    if (x)
+        freeReplyObject(x);
     return rc;
+}
+
+/* is the list there (built at least once since Redis last lost data)? */
+int wk_applicant_listed(wk_rds *r, long long applicant_id)
+{
+    redisReply *rep = wk_rds_cmdf(r, "EXISTS tthc:a:{%lld}:order", applicant_id);
+    int present = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    return present;
 }
 
 typedef struct { long long ids[500]; int n; } ids_ud;
@@ -187,11 +255,9 @@ wk_rc wk_applicant_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *cou
             return WK_TRANSIENT;
         for (int i = 0; i < u.n; i++) {
             if (only_missing) {
-                redisReply *rep = wk_rds_cmdf(r, "EXISTS tthc:a:{%lld}:dossiers", u.ids[i]);
-                int present = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
-                if (rep == NULL)
+                int present = wk_applicant_listed(r, u.ids[i]);
+                if (present < 0)
                     return WK_TRANSIENT;
-                freeReplyObject(rep);
                 if (present)
                     continue;
             }

@@ -450,6 +450,8 @@ int   wk_department_in(wk_db *db, long long dept, long long agency_id);
 wk_rc wk_private_publish(wk_db *db, wk_rds *r, const char *code);
 /* tthc:a:{ID}:dossiers, newest first */
 wk_rc wk_applicant_publish(wk_db *db, wk_rds *r, long long applicant_id);
+wk_rc wk_applicant_put(wk_db *db, wk_rds *r, long long applicant_id, const char *code);
+int   wk_applicant_listed(wk_rds *r, long long applicant_id);
 /* every applicant's list (only_missing: only absent keys) */
 wk_rc wk_applicant_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count);
 
