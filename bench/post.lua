@@ -5,3 +5,5 @@ wrk.method = os.getenv("METHOD") or "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. os.getenv("BOUNDARY")
+if os.getenv("COOKIE") then wrk.headers["Cookie"] = os.getenv("COOKIE") end
+if os.getenv("CSRF") then wrk.headers["X-CSRF-Token"] = os.getenv("CSRF") end
