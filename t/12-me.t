@@ -95,6 +95,8 @@ like($fr->{headers}{'content-disposition'} // '', qr/^attachment;/, 'Content-Dis
 my $enc = $fname; utf8::encode($enc); $enc =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord $1)/ge;
 like($fr->{headers}{'content-disposition'} // '', qr/filename\*=UTF-8''\Q$enc\E/i, "filename*=UTF-8''<name>");
 ok(!exists $fr->{headers}{'x-accel-redirect'}, 'the internal redirect does not leak to the client');
+like($fr->{headers}{'cache-control'} // '', qr/no-store/, 'a personal file is never cached (Cache-Control: no-store)');
+is($fr->{headers}{'x-content-type-options'} // '', 'nosniff', 'X-Content-Type-Options: nosniff');
 my $fr2 = $a->get("/api/v1/me/dossiers/$a2/files/" . sha256_hex($png));
 ok($fr2->{status} == 200 && $fr2->{content} eq $png, 'PNG downloaded intact');
 like($fr2->{headers}{'content-type'} // '', qr{^image/png}, 'as image/png');
