@@ -140,13 +140,22 @@ for my $case ([ 'in another agency', { roles => ['desk_officer'], agency => $A12
   error_is($r, 403, 'FORBIDDEN', "agency_admin cannot create an account $case->[0]");
 }
 my $id31 = acct_id($new);
+my $open = signin_staff($new, 'Mat-Khau-Du-Dai-1');     # a session open while the account gets locked
+is($open->get('/api/v1/session')->{json}{authenticated} ? 1 : 0, 1, 'the account has an open session');
 my $r = $adm->patch_json("/api/v1/staff/accounts/$id31", { locked => JSON::PP::true() });
 ok($r->{status} == 200 || $r->{status} == 204, 'agency_admin locks an account of its agency') or diag($r->{content});
+is($open->get('/api/v1/session')->{json}{authenticated} ? 1 : 0, 0, 'locking ends its open sessions at once');
 error_is(client()->post_json('/api/v1/staff/signin', { username => $new, password => 'Mat-Khau-Du-Dai-1' }),
          423, 'ACCOUNT_LOCKED', 'the locked account cannot sign in: 423');
 $r = $adm->patch_json("/api/v1/staff/accounts/$id31", { locked => JSON::PP::false() });
 ok($r->{status} == 200 || $r->{status} == 204, 'and unlocks it');
 ok(signin_staff($new, 'Mat-Khau-Du-Dai-1')->sid, 'it signs in again');
+{   # the operator's lock (tthcctl) ends open sessions too
+  my $o2 = signin_staff($new, 'Mat-Khau-Du-Dai-1');
+  tthcctl('user', 'lock', $new);
+  is($o2->get('/api/v1/session')->{json}{authenticated} ? 1 : 0, 0, 'tthcctl user lock ends open sessions');
+  tthcctl('user', 'unlock', $new);
+}
 error_is($adm->patch_json("/api/v1/staff/accounts/$id31", { agency => $A12 }), 403, 'FORBIDDEN',
          'agency_admin cannot move an account to another agency');
 error_is($adm->patch_json("/api/v1/staff/accounts/$id31", { roles => ['sysadmin'] }), 403, 'FORBIDDEN',

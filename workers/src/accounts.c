@@ -280,5 +280,13 @@ json_t *wk_rpc_accounts_update(wk_rpc *c, json_t *req)
     if (arc != WK_OK || wk_db_simple(c->db, "COMMIT") != 0)
         return wk_rpc_db_error(c, "audit account.update");
     wk_info("accounts", "official updated id=%lld actor=%lld", t.id, a.id);
+    /* locked, or roles/agency changed: the open sessions carry the old state */
+    if ((locked && !t.locked) || jroles || jag || jdep) {
+        long n = 0;
+        if (wk_sessions_revoke(c->r, t.id, &n) != WK_OK)
+            wk_warn("accounts", "sessions not revoked official=%lld", t.id);
+        else if (n)
+            wk_info("accounts", "sessions revoked official=%lld sessions=%ld", t.id, n);
+    }
     return json_pack("{s:b}", "ok", 1);
 }

@@ -199,9 +199,14 @@ usage:
 }
 
 /* one UPDATE of the official named username + its audit entry */
+static wk_rds *g_ctl_rds;       /* for ending sessions; NULL: Redis not reachable */
+
 static int user_change(wk_db *db, const char *username, const char *sql, const wk_param *extra,
                        unsigned nextra, json_t *changes, const char *done)
 {
+    /* decided now: changes is handed over to the audit entry below */
+    int revoke = json_object_get(changes, "locked") == json_true()
+                 || json_object_get(changes, "password") != NULL;
     wk_official o;
     int f = wk_official_load(db, username, 0, &o);
     if (f <= 0) {
@@ -228,6 +233,14 @@ static int user_change(wk_db *db, const char *username, const char *sql, const w
         || wk_db_simple(db, "COMMIT") != 0)
         return fail_db(db, "audit");
     printf("%s official id=%lld username=%s\n", done, o.id, o.username);
+    if (revoke) {
+        long n = 0;
+        if (g_ctl_rds == NULL || wk_sessions_revoke(g_ctl_rds, o.id, &n) != WK_OK)
+            fprintf(stderr, "tthcctl: Redis not reachable: open sessions of %s were NOT ended\n",
+                    o.username);
+        else
+            printf("ended %ld open session(s)\n", n);
+    }
     return EX_OK;
 }
 
@@ -254,8 +267,9 @@ static int user_totp(wk_db *db, const char *username, int off)
 
 static int user_list(wk_db *db);
 
-int wk_ctl_user(wk_db *db, int argc, char **argv)
+int wk_ctl_user(wk_db *db, wk_rds *r, int argc, char **argv)
 {
+    g_ctl_rds = r;
     if (argc >= 1 && !strcmp(argv[0], "create"))
         return user_create(db, argc - 1, argv + 1);
     if (argc == 1 && !strcmp(argv[0], "list"))

@@ -373,7 +373,7 @@ int main(int argc, char **argv)
             goto bad;
         rc = cmd_ingest(&c, av[0]);
     } else if (!strcmp(cmd, "user")) {
-        rc = need_db(&c) ? EX_UNAVAIL : wk_ctl_user(&c.db, ac, av);
+        rc = need_db(&c) ? EX_UNAVAIL : wk_ctl_user(&c.db, need_rds(&c) ? NULL : &c.r, ac, av);
     } else if (!strcmp(cmd, "audit")) {
         rc = need_db(&c) ? EX_UNAVAIL : wk_ctl_audit(&c.db, ac, av);
     } else if (!strcmp(cmd, "rpc")) {

@@ -1,7 +1,10 @@
 /* session.c - sessions created at sign-in (docs/contracts-identity.md
  * "Sessions"): hash tthc:sess:{sha256hex(SID)} written with HSET + EXPIRE in
  * one MULTI.  A Redis dump holds no usable session id; the SID and the CSRF
- * token are never logged. */
+ * token are never logged.  An official's sessions are also listed in
+ * tthc:u:{staff:UID}:sessions (a set of session hashes, expiring with the
+ * longest session) so that locking the account, changing its roles or its
+ * password ends them all at once (wk_sessions_revoke). */
 #include "wk.h"
 
 #include <stdio.h>
@@ -57,6 +60,10 @@ wk_rc wk_session_create(wk_rds *r, const wk_conf *conf, const char *kind,
     redisAppendCommandArgv(r->c, argc, argv, NULL);
     redisAppendCommandArgv(r->c, 3, exp, NULL);
     redisAppendCommandArgv(r->c, 1, exec, NULL);
+    const char *uid = NULL;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(fields[i].k, "uid"))
+            uid = fields[i].v;
     wk_rc rc = WK_OK;
     for (int i = 0; i < 4; i++) {
         void *rep = NULL;
@@ -71,5 +78,47 @@ wk_rc wk_session_create(wk_rds *r, const wk_conf *conf, const char *kind,
             rc = WK_TRANSIENT;     /* EXEC aborted */
         freeReplyObject(rep);
     }
+    if (rc == WK_OK && !strcmp(kind, "staff") && uid) {
+        /* the account's index of its sessions (its own slot; after the
+         * pipelined MULTI above has been read back; best effort: sessions
+         * expire by themselves anyway) */
+        redisReply *x = wk_rds_cmdf(r, "SADD tthc:u:{staff:%s}:sessions %s", uid, h);
+        if (x)
+            freeReplyObject(x);
+        x = wk_rds_cmdf(r, "EXPIRE tthc:u:{staff:%s}:sessions %ld", uid, conf->session_abs_s);
+        if (x)
+            freeReplyObject(x);
+    }
     return rc;
+}
+
+/* ends every session of an official: one DEL per session key (each in its
+ * own slot), then the index */
+wk_rc wk_sessions_revoke(wk_rds *r, long long official_id, long *count)
+{
+    redisReply *m = wk_rds_cmdf(r, "SMEMBERS tthc:u:{staff:%lld}:sessions", official_id);
+    if (m == NULL || m->type != REDIS_REPLY_ARRAY) {
+        if (m)
+            freeReplyObject(m);
+        return WK_TRANSIENT;
+    }
+    long n = 0;
+    for (size_t i = 0; i < m->elements; i++) {
+        if (m->element[i]->type != REDIS_REPLY_STRING)
+            continue;
+        redisReply *d = wk_rds_cmdf(r, "DEL tthc:sess:{%s}", m->element[i]->str);
+        if (d == NULL) {
+            freeReplyObject(m);
+            return WK_TRANSIENT;
+        }
+        n += d->type == REDIS_REPLY_INTEGER ? d->integer : 0;
+        freeReplyObject(d);
+    }
+    freeReplyObject(m);
+    redisReply *d = wk_rds_cmdf(r, "DEL tthc:u:{staff:%lld}:sessions", official_id);
+    if (d)
+        freeReplyObject(d);
+    if (count)
+        *count = n;
+    return d ? WK_OK : WK_TRANSIENT;
 }

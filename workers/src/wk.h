@@ -385,6 +385,8 @@ typedef struct { const char *k, *v; } wk_kv;
 /* New session tthc:sess:{sha256(sid)} of kind with the given fields (plus
  * kind, csrf, created, abs_exp), HSET + EXPIRE in MULTI.  sid and csrf
  * receive 43-char base64url values.  WK_OK / WK_TRANSIENT. */
+/* ends every open session of an official (lock, role or password change) */
+wk_rc wk_sessions_revoke(wk_rds *r, long long official_id, long *count);
 wk_rc wk_session_create(wk_rds *r, const wk_conf *conf, const char *kind,
                         const wk_kv *fields, int n, char sid[44], char csrf[44]);
 
@@ -456,7 +458,7 @@ int   wk_applicant_listed(wk_rds *r, long long applicant_id);
 wk_rc wk_applicant_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count);
 
 /* ---- ctl_ident.c (tthcctl user ..., tthcctl audit ...) --------------- */
-int wk_ctl_user(wk_db *db, int argc, char **argv);    /* tthcctl exit code */
+int wk_ctl_user(wk_db *db, wk_rds *r, int argc, char **argv);    /* tthcctl exit code */
 int wk_ctl_audit(wk_db *db, int argc, char **argv);
 int wk_ctl_rpc(wk_rds *r, wk_conf *conf, const char *type);
 
