@@ -103,6 +103,12 @@ ngx_int_t ngx_tthc_redis_command(ngx_http_request_t *r,
 ngx_int_t ngx_tthc_redis_fire(int argc, const char **argv,
     const size_t *argvlen);
 
+#define NGX_TTHC_JOB_ARGC  11
+
+int ngx_tthc_job_argv(const char **argv, size_t *argvlen, const char *stream,
+    const char *type, const u_char *key, size_t key_len, const u_char *payload,
+    size_t payload_len);
+
 
 /* sessions, CSRF */
 

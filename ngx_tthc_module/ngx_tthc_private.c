@@ -70,8 +70,8 @@ ngx_tthc_audit_read(ngx_http_request_t *r, const char *action,
     u_char               rnd[16], id[33];
     char                 when[32], *payload;
     json_t              *j;
-    const char          *argv[9];
-    size_t               argvlen[9];
+    const char          *argv[NGX_TTHC_JOB_ARGC];
+    size_t               argvlen[NGX_TTHC_JOB_ARGC];
     ngx_tthc_session_t  *s;
 
     s = ngx_tthc_req(r)->session;
@@ -107,26 +107,12 @@ ngx_tthc_audit_read(ngx_http_request_t *r, const char *action,
         return;
     }
 
-    argv[0] = "XADD";
-    argvlen[0] = 4;
-    argv[1] = "tthc:{jobs}:stream";
-    argvlen[1] = sizeof("tthc:{jobs}:stream") - 1;
-    argv[2] = "*";
-    argvlen[2] = 1;
-    argv[3] = "type";
-    argvlen[3] = 4;
-    argv[4] = "audit.append";
-    argvlen[4] = sizeof("audit.append") - 1;
-    argv[5] = "key";
-    argvlen[5] = 3;
-    argv[6] = action;
-    argvlen[6] = ngx_strlen(action);
-    argv[7] = "payload";
-    argvlen[7] = 7;
-    argv[8] = payload;
-    argvlen[8] = ngx_strlen(payload);
+    (void) ngx_tthc_job_argv(argv, argvlen, "tthc:{jobs}:stream",
+                             "audit.append", (const u_char *) action,
+                             ngx_strlen(action), (const u_char *) payload,
+                             ngx_strlen(payload));
 
-    if (ngx_tthc_redis_fire(9, argv, argvlen) != NGX_OK) {
+    if (ngx_tthc_redis_fire(NGX_TTHC_JOB_ARGC, argv, argvlen) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "tthc audit: cannot queue %s of %V", action, code);
     }

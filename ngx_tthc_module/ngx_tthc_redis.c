@@ -571,3 +571,36 @@ ngx_tthc_redis_fire(int argc, const char **argv, const size_t *argvlen)
 
     return NGX_OK;
 }
+
+
+/*
+ * The arguments of a job (docs/contracts.md "Jobs"):
+ * XADD STREAM * type T key K payload P attempt 0; argv and argvlen must hold
+ * NGX_TTHC_JOB_ARGC entries.
+ */
+
+int
+ngx_tthc_job_argv(const char **argv, size_t *argvlen, const char *stream,
+    const char *type, const u_char *key, size_t key_len, const u_char *payload,
+    size_t payload_len)
+{
+    static const char  *fixed[] = { "XADD", NULL, "*", "type", NULL, "key",
+                                    NULL, "payload", NULL, "attempt", "0" };
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_TTHC_JOB_ARGC; i++) {
+        argv[i] = fixed[i];
+        argvlen[i] = fixed[i] ? ngx_strlen(fixed[i]) : 0;
+    }
+
+    argv[1] = stream;
+    argvlen[1] = ngx_strlen(stream);
+    argv[4] = type;
+    argvlen[4] = ngx_strlen(type);
+    argv[6] = (const char *) key;
+    argvlen[6] = key_len;
+    argv[8] = (const char *) payload;
+    argvlen[8] = payload_len;
+
+    return NGX_TTHC_JOB_ARGC;
+}

@@ -250,8 +250,8 @@ ngx_tthc_rpc_call(ngx_http_request_t *r, const char *type, json_t *payload,
     u_char                 rnd[16], hex[33];
     char                  *plain;
     ngx_str_t              sealed;
-    const char            *argv[11];
-    size_t                 argvlen[11];
+    const char            *argv[NGX_TTHC_JOB_ARGC];
+    size_t                 argvlen[NGX_TTHC_JOB_ARGC];
     ngx_int_t              rc;
     ngx_tthc_rpc_t        *rpc;
     ngx_pool_cleanup_t    *cln;
@@ -312,31 +312,11 @@ ngx_tthc_rpc_call(ngx_http_request_t *r, const char *type, json_t *payload,
         return NGX_ERROR;
     }
 
-    argv[0] = "XADD";
-    argvlen[0] = 4;
-    argv[1] = "tthc:{jobs}:rpc";
-    argvlen[1] = sizeof("tthc:{jobs}:rpc") - 1;
-    argv[2] = "*";
-    argvlen[2] = 1;
-    argv[3] = "type";
-    argvlen[3] = 4;
-    argv[4] = type;
-    argvlen[4] = ngx_strlen(type);
-    argv[5] = "key";
-    argvlen[5] = 3;
-    argv[6] = (const char *) hex;
-    argvlen[6] = 32;
-    argv[7] = "payload";
-    argvlen[7] = 7;
-    argv[8] = (const char *) sealed.data;
-    argvlen[8] = sealed.len;
-    argv[9] = "attempt";
-    argvlen[9] = 7;
-    argv[10] = "0";
-    argvlen[10] = 1;
+    (void) ngx_tthc_job_argv(argv, argvlen, "tthc:{jobs}:rpc", type, hex, 32,
+                             sealed.data, sealed.len);
 
-    return ngx_tthc_redis_command(r, ngx_tthc_rpc_queued, rpc, 11, argv,
-                                  argvlen);
+    return ngx_tthc_redis_command(r, ngx_tthc_rpc_queued, rpc,
+                                  NGX_TTHC_JOB_ARGC, argv, argvlen);
 }
 
 

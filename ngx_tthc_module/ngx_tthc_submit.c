@@ -644,8 +644,8 @@ ngx_tthc_submit_committed(ngx_http_request_t *r, ngx_int_t rc)
 
     char                *view;
     u_char              *key, *p;
-    const char          *argv[11];
-    size_t               argvlen[11];
+    const char          *argv[NGX_TTHC_JOB_ARGC];
+    size_t               argvlen[NGX_TTHC_JOB_ARGC];
 
     ctx = ngx_tthc_req(r)->data;
 
@@ -684,31 +684,12 @@ ngx_tthc_submit_committed(ngx_http_request_t *r, ngx_int_t rc)
         free(view);
     }
 
-    argv[0] = "XADD";
-    argvlen[0] = 4;
-    argv[1] = "tthc:{jobs}:stream";
-    argvlen[1] = sizeof("tthc:{jobs}:stream") - 1;
-    argv[2] = "*";
-    argvlen[2] = 1;
-    argv[3] = "type";
-    argvlen[3] = 4;
-    argv[4] = "dossier.submitted";
-    argvlen[4] = sizeof("dossier.submitted") - 1;
-    argv[5] = "key";
-    argvlen[5] = 3;
-    argv[6] = (const char *) ctx->code.data;
-    argvlen[6] = ctx->code.len;
-    argv[7] = "payload";
-    argvlen[7] = 7;
-    argv[8] = (const char *) ctx->manifest.data;
-    argvlen[8] = ctx->manifest.len;
-    argv[9] = "attempt";
-    argvlen[9] = 7;
-    argv[10] = "0";
-    argvlen[10] = 1;
+    (void) ngx_tthc_job_argv(argv, argvlen, "tthc:{jobs}:stream",
+                             "dossier.submitted", ctx->code.data, ctx->code.len,
+                             ctx->manifest.data, ctx->manifest.len);
 
-    if (ngx_tthc_redis_command(r, ngx_tthc_submit_queued, ctx, 11, argv,
-                               argvlen)
+    if (ngx_tthc_redis_command(r, ngx_tthc_submit_queued, ctx,
+                               NGX_TTHC_JOB_ARGC, argv, argvlen)
         != NGX_OK)
     {
         ngx_tthc_submit_queued(r, NULL, ctx);
