@@ -31,6 +31,38 @@ function errorText(r) {
   return e ? e.message + (e.field ? ' (' + e.field + ')' : '') : 'Lỗi không xác định (HTTP ' + r.status + ').';
 }
 
+/* who is signed in (A1: the national e-ID); the CSRF token goes with every change */
+let session = { authenticated: false };
+async function loadSession() {
+  const r = await api('/api/v1/session');
+  session = r.status === 200 ? r.body : { authenticated: false };
+  const box = $('#account');
+  box.replaceChildren();
+  if (session.authenticated) {
+    box.append(el('span', {}, 'Xin chào, ' + session.name + ' '),
+      el('button', { onclick: signOut }, 'Đăng xuất'));
+    if (session.kind === 'applicant') loadMine();
+  } else {
+    box.append(el('a', { class: 'signin', href: '/api/v1/auth/eid/start?return_to=/' }, 'Đăng nhập bằng VNeID'));
+  }
+}
+async function signOut() {
+  await api('/api/v1/auth/signout', { method: 'POST', headers: { 'X-CSRF-Token': session.csrf_token } });
+  $('#mine').hidden = true;
+  loadSession();
+}
+async function loadMine() {
+  const r = await api('/api/v1/me/dossiers?page_size=20');
+  if (r.status !== 200) return;
+  $('#mine').hidden = false;
+  const list = $('#my-dossiers');
+  list.replaceChildren();
+  if (r.body.items.length === 0) list.append(el('li', {}, 'Chưa có hồ sơ nào.'));
+  for (const d of r.body.items) {
+    list.append(el('li', {}, el('strong', {}, d.code), ' — ' + d.procedure.name + ' — ', el('span', { class: 'status' }, d.status.label)));
+  }
+}
+
 /* status lookup (A4) */
 $('#lookup-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -84,6 +116,10 @@ async function openProcedure(code) {
   if (r.status !== 200) { alert(errorText(r)); return; }
   current = r.body;
   $('#submit').hidden = false;
+  const applicant = session.authenticated && session.kind === 'applicant';
+  $('#need-signin').hidden = applicant;
+  $('#submit-form').hidden = !applicant;
+  $('#applicant-name').textContent = applicant ? 'Người nộp: ' + session.name + ' (theo tài khoản định danh điện tử)' : '';
   $('#submit-result').replaceChildren();
   const fees = (current.fees || []).map((f) => f.name + ': ' + f.amount.toLocaleString('vi-VN') + ' đ').join('; ');
   $('#proc-info').replaceChildren(el('h3', {}, current.name),
@@ -110,12 +146,7 @@ $('#submit-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const f = ev.target;
   const channel = f.querySelector('input[name=result_channel]:checked').value;
-  const app = {
-    procedure: current.code,
-    applicant: { type: f.elements['type'].value, name: f.elements['name'].value, identity_number: f.elements['identity_number'].value },
-    form: {},
-    result_channel: channel,
-  };
+  const app = { procedure: current.code, applicant: {}, form: {}, result_channel: channel };
   if (f.elements['email'].value) app.applicant.email = f.elements['email'].value;
   if (f.elements['phone'].value) app.applicant.phone = f.elements['phone'].value;
   if (channel === 'postal') {
@@ -129,14 +160,16 @@ $('#submit-form').addEventListener('submit', async (ev) => {
   }
   const out = $('#submit-result');
   out.replaceChildren(el('p', {}, 'Đang gửi hồ sơ…'));
-  const r = await api('/api/v1/dossiers', { method: 'POST', body: data });
+  const r = await api('/api/v1/dossiers', { method: 'POST', body: data, headers: { 'X-CSRF-Token': session.csrf_token } });
   out.replaceChildren();
   if (r.status === 202) {
     out.append(el('p', { class: 'ok' }, 'Hồ sơ đã được gửi. Mã hồ sơ: ', el('strong', {}, r.body.code)));
     $('#lookup-code').value = r.body.code;
+    loadMine();
   } else {
     out.append(el('p', { class: 'error' }, errorText(r)));
   }
 });
 
+loadSession();
 loadCatalogue();
