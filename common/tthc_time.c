@@ -51,7 +51,7 @@ tthc_civil_from_days(int64_t z, tthc_civil_t *c)
 }
 
 
-static int64_t
+int64_t
 tthc_days_from_civil(int64_t y, int m, int d)
 {
     int64_t  era, yoe, doy, doe;
@@ -63,6 +63,19 @@ tthc_days_from_civil(int64_t y, int m, int d)
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
     return era * 146097 + doe - 719468;
+}
+
+
+void
+tthc_date_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    tthc_civil_t  c;
+
+    tthc_civil_from_days(z, &c);
+
+    *y = c.year;
+    *m = c.mon;
+    *d = c.day;
 }
 
 

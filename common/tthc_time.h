@@ -8,6 +8,7 @@
 #define TTHC_TIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define TTHC_TZ_OFFSET_SEC  (7 * 3600)
@@ -27,5 +28,13 @@ size_t tthc_fmt_local(char *out, size_t sz, time_t t);
  * 0 ok, -1 bad.
  */
 int tthc_parse_utc(const char *s, size_t len, time_t *t);
+
+/*
+ * Proleptic Gregorian day numbers (days since 1970-01-01) and civil dates,
+ * after H. Hinnant's algorithms; the one implementation (tthc_calendar.c
+ * uses it too).
+ */
+int64_t tthc_days_from_civil(int64_t y, int m, int d);
+void tthc_date_from_days(int64_t z, int64_t *y, int *m, int *d);
 
 #endif /* TTHC_TIME_H */
