@@ -19,21 +19,6 @@
 #define TTHC_CAL_DAY_SEC  86400
 
 
-static int64_t
-tthc_cal_floor_div(int64_t a, int64_t b)
-{
-    int64_t  q;
-
-    q = a / b;
-
-    if ((a % b != 0) && ((a < 0) != (b < 0))) {
-        q--;
-    }
-
-    return q;
-}
-
-
 static int
 tthc_cal_ymd_from_days(int64_t z)
 {
@@ -77,7 +62,7 @@ tthc_cal_split(time_t t, int64_t *day, int64_t *sod)
     int64_t  ls;
 
     ls = (int64_t) t + TTHC_TZ_OFFSET_SEC;
-    *day = tthc_cal_floor_div(ls, TTHC_CAL_DAY_SEC);
+    *day = tthc_floor_div(ls, TTHC_CAL_DAY_SEC);
     *sod = ls - *day * TTHC_CAL_DAY_SEC;
 }
 
@@ -124,7 +109,7 @@ tthc_cal_day_periods(const tthc_calendar_t *c, int64_t day,
 
     } else {
         /* 1970-01-01 was a Thursday */
-        wd = (int) (day - tthc_cal_floor_div(day + 4, 7) * 7 + 4);
+        wd = (int) (day - tthc_floor_div(day + 4, 7) * 7 + 4);
     }
 
     *p = c->week[wd];

@@ -34,6 +34,16 @@ tthc_mask_put(tthc_mask_buf_t *b, const void *p, size_t n)
 }
 
 
+static void
+tthc_mask_init(tthc_mask_buf_t *b, char *out, size_t outsz)
+{
+    b->out = out;
+    b->sz = outsz;
+    b->o = 0;
+    b->full = 0;
+}
+
+
 static size_t
 tthc_mask_done(tthc_mask_buf_t *b)
 {
@@ -72,10 +82,7 @@ tthc_mask_name(const char *in, size_t len, char *out, size_t outsz)
         return 0;
     }
 
-    b.out = out;
-    b.sz = outsz;
-    b.o = 0;
-    b.full = 0;
+    tthc_mask_init(&b, out, outsz);
 
     if (in == NULL) {
         return tthc_mask_done(&b);
@@ -136,10 +143,7 @@ tthc_mask_id(const char *in, size_t len, char *out, size_t outsz)
         return 0;
     }
 
-    b.out = out;
-    b.sz = outsz;
-    b.o = 0;
-    b.full = 0;
+    tthc_mask_init(&b, out, outsz);
 
     if (in == NULL) {
         return tthc_mask_done(&b);
@@ -203,10 +207,7 @@ tthc_mask_email(const char *in, size_t len, char *out, size_t outsz)
         return 0;
     }
 
-    b.out = out;
-    b.sz = outsz;
-    b.o = 0;
-    b.full = 0;
+    tthc_mask_init(&b, out, outsz);
 
     p = (const unsigned char *) in;
     at = len;
@@ -260,10 +261,7 @@ tthc_mask_phone(const char *in, size_t len, char *out, size_t outsz)
         return 0;
     }
 
-    b.out = out;
-    b.sz = outsz;
-    b.o = 0;
-    b.full = 0;
+    tthc_mask_init(&b, out, outsz);
 
     if (in == NULL) {
         return tthc_mask_done(&b);

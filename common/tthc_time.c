@@ -18,7 +18,7 @@ typedef struct {
 } tthc_civil_t;
 
 
-static int64_t
+int64_t
 tthc_floor_div(int64_t a, int64_t b)
 {
     int64_t  q;

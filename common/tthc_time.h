@@ -35,6 +35,8 @@ int tthc_parse_utc(const char *s, size_t len, time_t *t);
  * uses it too).
  */
 int64_t tthc_days_from_civil(int64_t y, int m, int d);
+/* division rounding toward minus infinity (b > 0 or b < 0, b != 0) */
+int64_t tthc_floor_div(int64_t a, int64_t b);
 void tthc_date_from_days(int64_t z, int64_t *y, int *m, int *d);
 
 #endif /* TTHC_TIME_H */
