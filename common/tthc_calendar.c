@@ -827,3 +827,36 @@ failed:
 
     return -1;
 }
+
+
+time_t
+tthc_warn_instant(const tthc_calendar_t *c, time_t to, long long seconds)
+{
+    time_t  lo, hi, mid;
+
+    if (seconds <= 0) {
+        return to;
+    }
+
+    lo = to - 90L * 86400;
+
+    if (tthc_working_seconds_between(c, lo, to) < seconds) {
+        return lo;
+    }
+
+    /* invariant: between(lo, to) >= seconds, between(hi, to) < seconds */
+    hi = to;
+
+    while (hi - lo > 1) {
+        mid = lo + (hi - lo) / 2;
+
+        if (tthc_working_seconds_between(c, mid, to) >= seconds) {
+            lo = mid;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return hi;
+}

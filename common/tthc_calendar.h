@@ -142,4 +142,13 @@ long long tthc_working_seconds_between(const tthc_calendar_t *c, time_t a,
 long tthc_working_minutes_between(const tthc_calendar_t *c, time_t a,
     time_t b);
 
+/*
+ * T9 warnings: the first instant from which less than `seconds` of working
+ * time remain before `to` (so "yellow" from there on when seconds is one
+ * working day).  Searches at most 90 calendar days back; if even that far
+ * less than `seconds` remain, returns to - 90 days.  seconds <= 0 gives to.
+ */
+time_t tthc_warn_instant(const tthc_calendar_t *c, time_t to,
+    long long seconds);
+
 #endif /* TTHC_CALENDAR_H */

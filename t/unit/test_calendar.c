@@ -9,6 +9,16 @@
  *   2026-03-02 Mon .. 2026-03-06 Fri, 03-07 Sat, 03-08 Sun, 03-09 Mon;
  *   2025-12-31 Wed, 2026-01-01 Thu (holiday), 2026-01-02 Fri, 01-10 Sat;
  *   2026-02-12 Thu, 02-13 Fri, 02-14 Sat .. 02-22 Sun (Tết), 02-23 Mon.
+ * The real_* cases use CAL_REAL, the official 2026-2027 calendar of
+ * sql/migrations/0002 + 0005 (checked against those files by
+ * test_real_matches_migrations); docs/time-rules.md lists them by name:
+ *   2026: 01-01 Thu, 01-02 Fri (swap), 01-10 Sat (make-up), 02-16..02-20
+ *   Mon-Fri (Tết), 04-27 Mon (Giỗ Tổ on Sun 26/4), 04-30 Thu, 05-01 Fri,
+ *   08-22 Sat (make-up), 08-31 Mon (swap), 09-01 Tue, 09-02 Wed,
+ *   11-24 Tue (a working day), 11-27 Fri, 12-31 Thu;
+ *   2027: 01-01 Fri, 02-05 Fri, 02-08..02-11 Mon-Thu (Tết, projected),
+ *   02-12 Fri, 04-16 Fri (Giỗ Tổ), 04-30 Fri, 05-03 Mon (1/5 on Sat),
+ *   09-02 Thu, 09-03 Fri (projected).
  */
 #include <stdio.h>
 #include <time.h>
@@ -21,7 +31,9 @@
  * VN 2026 test data (T2a). Tết Bính Ngọ 2026 as the government announced it
  * for civil servants: Saturday 14 Feb to Sunday 22 Feb 2026 off (the
  * weekend days are listed too; harmless). New Year: Thursday 1 Jan 2026.
- * The make-up Saturday 10 Jan 2026 is test data only, NOT an announced swap.
+ * Test data, not the official calendar: it has the make-up Saturday 10 Jan
+ * 2026 but not the swapped day off Friday 2 Jan it pays for (CAL_REAL has
+ * both, as announced in 12729/VPCP-KGVX).
  */
 static const char  vn_text[] =
     "# test calendar 2026 (DOMAIN T2a)\n"
@@ -44,12 +56,47 @@ static const char  short_text[] =
 
 static const char  nocut_text[] = "cutoff none\n";
 
-enum { CAL_DEF, CAL_VN, CAL_SHORT, CAL_NOCUT, CAL_N };
+/*
+ * The official calendar 2026-2027 (DOMAIN T2a) as the holidays table holds
+ * it after sql/migrations/0002_holidays.sql and 0005_holidays_2026_2027.sql
+ * (sources and projections are named there); kept equal to those files by
+ * test_real_matches_migrations.
+ */
+static const char  real_text[] =
+    "holiday 2026-01-01\n"
+    "holiday 2026-01-02\n"
+    "makeup  2026-01-10\n"
+    "holiday 2026-02-16\n"
+    "holiday 2026-02-17\n"
+    "holiday 2026-02-18\n"
+    "holiday 2026-02-19\n"
+    "holiday 2026-02-20\n"
+    "holiday 2026-04-27\n"
+    "holiday 2026-04-30\n"
+    "holiday 2026-05-01\n"
+    "makeup  2026-08-22\n"
+    "holiday 2026-08-31\n"
+    "holiday 2026-09-01\n"
+    "holiday 2026-09-02\n"
+    "holiday 2027-01-01\n"
+    "holiday 2027-02-05\n"
+    "holiday 2027-02-08\n"
+    "holiday 2027-02-09\n"
+    "holiday 2027-02-10\n"
+    "holiday 2027-02-11\n"
+    "holiday 2027-04-16\n"
+    "holiday 2027-04-30\n"
+    "holiday 2027-05-03\n"
+    "holiday 2027-09-02\n"
+    "holiday 2027-09-03\n";
+
+enum { CAL_DEF, CAL_VN, CAL_SHORT, CAL_NOCUT, CAL_REAL, CAL_N };
 
 static tthc_calendar_t  cals[CAL_N];
 
 typedef enum {
-    OP_NEXT, OP_RECEIPT, OP_DAYS, OP_MINS, OP_BETWEEN, OP_WORKDAY
+    OP_NEXT, OP_RECEIPT, OP_DAYS, OP_MINS, OP_BETWEEN, OP_WORKDAY,
+    OP_RDAYS     /* receipt time (T1), then n working days (T2) */
 } op_t;
 
 typedef struct {
@@ -211,6 +258,80 @@ static const cal_case_t  cases[] = {
     { "workday_plain_saturday_off", CAL_DEF, OP_WORKDAY, NULL, 20260307, NULL, 0 },
     { "workday_plain_monday", CAL_DEF, OP_WORKDAY, NULL, 20260309, NULL, 1 },
     { "workday_not_a_date", CAL_DEF, OP_WORKDAY, NULL, 20260229, NULL, 0 },
+
+    /* --- the official calendar 2026-2027 (CAL_REAL, migrations 0002 + 0005) --- */
+    /* Tết Dương lịch 2026: Thu 1/1 + Fri 2/1 off, Sat 10/1 worked (12729/VPCP-KGVX) */
+    { "real_workday_2026_01_02_swapped_off", CAL_REAL, OP_WORKDAY, NULL, 20260102, NULL, 0 },
+    { "real_workday_2026_01_10_makeup", CAL_REAL, OP_WORKDAY, NULL, 20260110, NULL, 1 },
+    { "real_receipt_2025_12_31_1500", CAL_REAL, OP_RECEIPT,
+      "2025-12-31 15:00:00", 0, "2026-01-05 07:30:00", 0 },
+    { "real_days_5_over_new_year_2026", CAL_REAL, OP_DAYS,
+      "2025-12-31 09:00:00", 5, "2026-01-09 09:00:00", 0 },
+    { "real_days_6_to_makeup_2026_01_10", CAL_REAL, OP_DAYS,
+      "2025-12-31 09:00:00", 6, "2026-01-10 09:00:00", 0 },
+    { "real_between_new_year_2026_week", CAL_REAL, OP_BETWEEN,
+      "2025-12-29 00:00:00", 0, "2026-01-12 00:00:00", 4320 },
+    /* Tết Bính Ngọ: Mon 16/2 - Fri 20/2/2026 */
+    { "real_days_1_over_tet_2026", CAL_REAL, OP_DAYS,
+      "2026-02-13 10:00:00", 1, "2026-02-23 10:00:00", 0 },
+    { "real_receipt_tet_2026_eve_1500", CAL_REAL, OP_RECEIPT,
+      "2026-02-13 15:00:00", 0, "2026-02-23 07:30:00", 0 },
+    /* Giỗ Tổ on Sun 26/4 -> Mon 27/4; 30/4 Thu, 1/5 Fri */
+    { "real_days_1_over_gio_to_2026", CAL_REAL, OP_DAYS,
+      "2026-04-24 16:00:00", 1, "2026-04-28 16:00:00", 0 },
+    { "real_days_1_over_30_4_2026", CAL_REAL, OP_DAYS,
+      "2026-04-29 09:00:00", 1, "2026-05-04 09:00:00", 0 },
+    { "real_between_april_2026_holidays", CAL_REAL, OP_BETWEEN,
+      "2026-04-24 07:30:00", 0, "2026-05-04 07:30:00", 1440 },
+    /* Quốc khánh 2026: Sat 29/8 - Wed 2/9 off, Mon 31/8 swapped with Sat 22/8 */
+    { "real_receipt_2026_08_21_1500_makeup_sat", CAL_REAL, OP_RECEIPT,
+      "2026-08-21 15:00:00", 0, "2026-08-22 07:30:00", 0 },
+    { "real_days_1_to_makeup_2026_08_22", CAL_REAL, OP_DAYS,
+      "2026-08-21 10:00:00", 1, "2026-08-22 10:00:00", 0 },
+    { "real_receipt_makeup_sat_2026_08_22_1500", CAL_REAL, OP_RECEIPT,
+      "2026-08-22 15:00:00", 0, "2026-08-24 07:30:00", 0 },
+    { "real_days_2_over_quoc_khanh_2026", CAL_REAL, OP_DAYS,
+      "2026-08-28 10:00:00", 2, "2026-09-04 10:00:00", 0 },
+    { "real_mins_480_over_quoc_khanh_2026", CAL_REAL, OP_MINS,
+      "2026-08-28 16:00:00", 480, "2026-09-03 16:00:00", 0 },
+    { "real_between_quoc_khanh_2026_fortnight", CAL_REAL, OP_BETWEEN,
+      "2026-08-24 00:00:00", 0, "2026-09-07 00:00:00", 3360 },
+    /* Ngày Văn hóa Việt Nam 24/11: not (yet) a day off, see 0005 */
+    { "real_workday_2026_11_24", CAL_REAL, OP_WORKDAY, NULL, 20261124, NULL, 1 },
+    /* the tthcctl example: Fri 27/11/2026 16:00, 3 working days */
+    { "real_days_3_from_2026_11_27_1600", CAL_REAL, OP_DAYS,
+      "2026-11-27 16:00:00", 3, "2026-12-02 16:00:00", 0 },
+    { "real_receipt_days_3_from_2026_11_27_1600", CAL_REAL, OP_RDAYS,
+      "2026-11-27 16:00:00", 3, "2026-12-03 07:30:00", 0 },
+    /* year boundary 2026 -> 2027: Thu 31/12 worked, Fri 1/1/2027 off */
+    { "real_receipt_2026_12_31_1500", CAL_REAL, OP_RECEIPT,
+      "2026-12-31 15:00:00", 0, "2027-01-04 07:30:00", 0 },
+    { "real_days_3_over_new_year_2027", CAL_REAL, OP_DAYS,
+      "2026-12-30 10:00:00", 3, "2027-01-05 10:00:00", 0 },
+    { "real_mins_60_over_new_year_2027", CAL_REAL, OP_MINS,
+      "2026-12-31 16:30:00", 60, "2027-01-04 08:00:00", 0 },
+    { "real_between_new_year_2027", CAL_REAL, OP_BETWEEN,
+      "2026-12-31 00:00:00", 0, "2027-01-05 00:00:00", 960 },
+    { "real_workday_2027_01_01_off", CAL_REAL, OP_WORKDAY, NULL, 20270101, NULL, 0 },
+    /* Tết Đinh Mùi (projected): Fri 5/2 - Thu 11/2/2027 */
+    { "real_receipt_tet_2027_eve_150001", CAL_REAL, OP_RECEIPT,
+      "2027-02-04 15:00:01", 0, "2027-02-12 07:30:00", 0 },
+    { "real_days_1_over_tet_2027", CAL_REAL, OP_DAYS,
+      "2027-02-04 10:00:00", 1, "2027-02-12 10:00:00", 0 },
+    { "real_receipt_days_3_over_tet_2027", CAL_REAL, OP_RDAYS,
+      "2027-02-04 16:00:00", 3, "2027-02-17 07:30:00", 0 },
+    { "real_between_tet_2027_fortnight", CAL_REAL, OP_BETWEEN,
+      "2027-02-01 00:00:00", 0, "2027-02-15 00:00:00", 2400 },
+    { "real_workday_2027_02_11_off", CAL_REAL, OP_WORKDAY, NULL, 20270211, NULL, 0 },
+    { "real_workday_2027_02_12_after_tet", CAL_REAL, OP_WORKDAY, NULL, 20270212, NULL, 1 },
+    /* Giỗ Tổ Fri 16/4/2027; 30/4 Fri, 1/5 Sat -> Mon 3/5 */
+    { "real_days_1_over_gio_to_2027", CAL_REAL, OP_DAYS,
+      "2027-04-15 09:00:00", 1, "2027-04-19 09:00:00", 0 },
+    { "real_receipt_2027_04_29_1600", CAL_REAL, OP_RECEIPT,
+      "2027-04-29 16:00:00", 0, "2027-05-04 07:30:00", 0 },
+    /* Quốc khánh 2027 (adjacent day projected): Thu 2/9 + Fri 3/9 */
+    { "real_days_1_over_quoc_khanh_2027", CAL_REAL, OP_DAYS,
+      "2027-09-01 10:00:00", 1, "2027-09-06 10:00:00", 0 },
 };
 
 
@@ -272,6 +393,11 @@ run_case(void **state)
 
     case OP_DAYS:
         got = tthc_add_working_days(c, L(k->a), (int) k->n);
+        break;
+
+    case OP_RDAYS:
+        got = tthc_add_working_days(c, tthc_receipt_time(c, L(k->a)),
+                                    (int) k->n);
         break;
 
     case OP_MINS:
@@ -511,6 +637,158 @@ test_no_working_time(void **state)
 }
 
 
+/*
+ * CAL_REAL is the holidays table of the migrations: replays the rows
+ * "('YYYY-MM-DD','holiday'|'makeup_workday', ...)" of 0002 then 0005 (an
+ * upsert by day, as ON DUPLICATE KEY UPDATE does) and compares the years
+ * 2026-2027 with CAL_REAL's lists.
+ */
+#define MIG_DIR_FROM_TEST  "/../../sql/migrations/"
+#define MIG_MAX_ROWS       512
+
+static int
+mig_replay(const char *name, int *day, int *kind, size_t *n)
+{
+    char        path[1024], line[1024], *p;
+    const char *slash;
+    FILE       *f;
+    size_t      i;
+    int         y, m, d, ymd, k;
+
+    slash = strrchr(__FILE__, '/');
+    snprintf(path, sizeof(path), "%.*s%s%s",
+             slash ? (int) (slash - __FILE__) : 1, slash ? __FILE__ : ".",
+             MIG_DIR_FROM_TEST, name);
+
+    f = fopen(path, "r");
+
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return -1;
+    }
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        p = line;
+
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+
+        if (sscanf(p, "('%4d-%2d-%2d','", &y, &m, &d) != 3) {
+            continue;
+        }
+
+        ymd = y * 10000 + m * 100 + d;
+        p += 15;
+        k = strncmp(p, "holiday'", 8) == 0 ? 0
+            : strncmp(p, "makeup_workday'", 15) == 0 ? 1 : -1;
+
+        if (k < 0 || y < 2026 || y > 2027) {
+            continue;
+        }
+
+        for (i = 0; i < *n && day[i] != ymd; i++) {
+            /* find */
+        }
+
+        if (i == *n) {
+            if (*n == MIG_MAX_ROWS) {
+                fclose(f);
+                return -1;
+            }
+            day[(*n)++] = ymd;
+        }
+
+        kind[i] = k;
+    }
+
+    fclose(f);
+
+    return 0;
+}
+
+
+static void
+test_real_matches_migrations(void **state)
+{
+    static int              day[MIG_MAX_ROWS], kind[MIG_MAX_ROWS];
+    const tthc_calendar_t  *c = &cals[CAL_REAL];
+    size_t                  n, i, nh, nm;
+    int                     found;
+
+    (void) state;
+
+    n = 0;
+    assert_int_equal(mig_replay("0002_holidays.sql", day, kind, &n), 0);
+    assert_int_equal(mig_replay("0005_holidays_2026_2027.sql", day, kind, &n),
+                     0);
+
+    nh = 0;
+    nm = 0;
+
+    for (i = 0; i < n; i++) {
+        const int  *list = kind[i] ? c->makeup : c->holidays;
+        size_t      len = kind[i] ? c->nmakeup : c->nholidays, j;
+
+        found = 0;
+
+        for (j = 0; j < len; j++) {
+            found |= list[j] == day[i];
+        }
+
+        if (!found) {
+            fail_msg("migrations have %d as %s, CAL_REAL not", day[i],
+                     kind[i] ? "makeup_workday" : "holiday");
+        }
+
+        nh += kind[i] == 0;
+        nm += kind[i] == 1;
+    }
+
+    /* and CAL_REAL has nothing more */
+    assert_int_equal(nh, c->nholidays);
+    assert_int_equal(nm, c->nmakeup);
+}
+
+
+/* T9: the first instant with less than a working day left (yellow) */
+static void
+test_warn_instant(void **state)
+{
+    const tthc_calendar_t  *r = &cals[CAL_REAL];
+    tthc_calendar_t         d;
+
+    (void) state;
+
+    tthc_calendar_default(&d);
+
+    /* due Mon 07:30: at Fri 07:30:00 exactly one day is left, a second later less */
+    assert_int_equal(tthc_warn_instant(&d, L("2026-12-07 07:30:00"), 480 * 60),
+                     L("2026-12-04 07:30:01"));
+    /* due Wed 10:00: from Tue 10:00:01 */
+    assert_int_equal(tthc_warn_instant(&d, L("2026-12-09 10:00:00"), 480 * 60),
+                     L("2026-12-08 10:00:01"));
+    /* due Mon 23/2/2026 08:00, after the Tết week (16-20/2 off): the day
+     * before in working time is Fri 13/2 08:00 */
+    assert_int_equal(tthc_warn_instant(r, L("2026-02-23 08:00:00"), 480 * 60),
+                     L("2026-02-13 08:00:01"));
+    /* half a budget of 4 working hours before Tue 09:00 = Mon 13:00 */
+    assert_int_equal(tthc_warn_instant(&d, L("2026-12-08 09:00:00"), 240 * 60),
+                     L("2026-12-07 14:30:01"));
+    /* nothing to subtract */
+    assert_int_equal(tthc_warn_instant(&d, L("2026-12-08 09:00:00"), 0),
+                     L("2026-12-08 09:00:00"));
+    /* consistent with working_seconds_between on both sides */
+    {
+        time_t  due = L("2026-12-10 15:45:00");
+        time_t  y = tthc_warn_instant(&d, due, 480 * 60);
+
+        assert_true(tthc_working_seconds_between(&d, y, due) < 480 * 60);
+        assert_true(tthc_working_seconds_between(&d, y - 1, due) >= 480 * 60);
+    }
+}
+
+
 static int
 setup_cals(void)
 {
@@ -523,7 +801,9 @@ setup_cals(void)
         || tthc_calendar_load(&cals[CAL_SHORT], short_text,
                               sizeof(short_text) - 1, err, sizeof(err)) != 0
         || tthc_calendar_load(&cals[CAL_NOCUT], nocut_text,
-                              sizeof(nocut_text) - 1, err, sizeof(err)) != 0)
+                              sizeof(nocut_text) - 1, err, sizeof(err)) != 0
+        || tthc_calendar_load(&cals[CAL_REAL], real_text,
+                              sizeof(real_text) - 1, err, sizeof(err)) != 0)
     {
         fprintf(stderr, "test calendar: %s\n", err);
         return -1;
@@ -544,6 +824,8 @@ main(void)
         cmocka_unit_test(test_parse_bad_dates),
         cmocka_unit_test(test_add_between_roundtrip),
         cmocka_unit_test(test_no_working_time),
+        cmocka_unit_test(test_real_matches_migrations),
+        cmocka_unit_test(test_warn_instant),
     };
     enum { NCASES = sizeof(cases) / sizeof(cases[0]),
            NFIXED = sizeof(fixed) / sizeof(fixed[0]) };

@@ -178,7 +178,11 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
         else if (!strcmp(k, "staff_lockout_failures")) bad = set_long(&c->staff_lockout_failures, v);
         else if (!strcmp(k, "staff_lockout_s")) bad = set_long(&c->staff_lockout_s, v);
         else if (!strcmp(k, "rpc_claim_idle_ms")) bad = set_long(&c->rpc_claim_idle_ms, v);
-        else if (!strcmp(k, "log_level")) {
+        else if (!strcmp(k, "clock")) {
+            /* docs/contracts-workflow.md "The clock": redis only in test/bench stacks */
+            bad = strcmp(v, "system") != 0 && strcmp(v, "redis") != 0;
+            c->clock_redis = !strcmp(v, "redis");
+        } else if (!strcmp(k, "log_level")) {
             c->log_level = wk_log_level_parse(v);
             bad = c->log_level < 0;
         } else {

@@ -48,6 +48,13 @@ static void usage(FILE *f)
         "  audit verify           check the audit hash chain: \"ok N entries\" or \"broken at id N\" (exit 1)\n"
         "  audit list [--limit N] the last N audit entries (default 50)\n"
         "  rpc TYPE               send a request/reply job (JSON on stdin), print the reply\n"
+        "  deadline --from INSTANT (--days N | --hours N | --minutes N) [--receipt] [--calendar FILE]\n"
+        "                         the deadline in working time (T1/T2), e.g. 2026-12-01T15:30:00+07:00\n"
+        "  elapsed --from INSTANT --to INSTANT [--calendar FILE]   working minutes between\n"
+        "  clock show | set MS | advance DURATION | reset   the test clock (clock = redis only)\n"
+        "  setting get NAME | set NAME VALUE   deployment settings (supplement_mode restart|resume)\n"
+        "  inbox rebuild | sync CODE   rebuild the officials' inbox read model from MariaDB\n"
+        "  warn tick              one pass of the T9 warner now\n"
         "exit: 0 ok, 1 error, 2 usage, 3 MariaDB/Redis unavailable, 4 applied migration changed\n");
 }
 
@@ -311,6 +318,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return EX_OK;
     }
+    /* deadline/elapsed with --calendar FILE need no tthc.conf */
+    if (wk_ctl_time_noconf(cmd, ac, av))
+        return wk_ctl_time(NULL, NULL, cmd, ac, av);
     static ctl c;
     char err[512];
     if (wk_conf_load(&c.conf, conf_file, err, sizeof(err)) != 0) {
@@ -380,6 +390,15 @@ int main(int argc, char **argv)
         if (ac != 1)
             goto bad;
         rc = need_rds(&c) ? EX_UNAVAIL : wk_ctl_rpc(&c.r, &c.conf, av[0]);
+    } else if (!strcmp(cmd, "setting") || !strcmp(cmd, "inbox") || !strcmp(cmd, "warn")) {
+        if (need_db(&c))
+            rc = EX_UNAVAIL;
+        else
+            rc = wk_ctl_flow(&c.db, need_rds(&c) ? NULL : &c.r, cmd, ac, av);
+        if (rc == EX_USAGE)
+            goto bad;
+    } else if (wk_ctl_time_cmd(cmd)) {
+        rc = wk_ctl_time(&c.db, &c.r, cmd, ac, av);
     } else if (!strcmp(cmd, "wait-ready")) {
         long t = 30;
         if (ac == 2 && !strcmp(av[0], "--timeout"))

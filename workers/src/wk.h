@@ -12,6 +12,8 @@
 #include <hiredis.h>
 #include <jansson.h>
 
+#include "tthc_calendar.h"   /* tthc_calendar_t of wk_calendar() (calendar.c) */
+
 /* ---- result classes ------------------------------------------------- */
 typedef enum {
     WK_OK = 0,
@@ -27,6 +29,7 @@ typedef enum {
 #define WK_K_DEAD         "tthc:{jobs}:dead"
 #define WK_K_LOCK_RECON   "tthc:{lock}:reconcile"
 #define WK_K_RPC          "tthc:{jobs}:rpc"
+#define WK_K_INBOX_BUILT  "tthc:{ib}:built"    /* set after an inbox rebuild */
 #define WK_JOB_AUDIT      "audit.append"
 #define WK_GROUP          "workers"
 #define WK_JOB_SUBMITTED  "dossier.submitted"
@@ -66,6 +69,7 @@ typedef struct {
     long staff_lockout_failures;     /* default 5 */
     long staff_lockout_s;            /* default 900 */
     long rpc_claim_idle_ms;          /* default 15000 (> the 10 s RPC deadline) */
+    int  clock_redis;                /* clock = redis (test/bench stacks only; default system) */
 } wk_conf;
 
 /* Load FILE (or $TTHC_CONF when file is NULL). Returns 0, or -1 with a
@@ -171,6 +175,42 @@ int  wk_rds_ok(const redisReply *rep);          /* non-NULL and not an error */
 /* run_id of the Redis server (INFO server): 1 found, 0 not available
  * (INFO refused: out = ""), -1 Redis unreachable */
 int  wk_rds_run_id(wk_rds *r, char out[64]);
+
+/* ---- clock.c (docs/contracts-workflow.md "The clock") ---------------- */
+#define WK_K_CLOCK_OFFSET       "tthc:{clock}:offset_ms"
+#define WK_CLOCK_MAX_OFFSET_MS  (100LL * 366 * 86400 * 1000)   /* larger = invalid */
+/* "Now" of the legal clock, epoch ms.  The conf is reached through r->conf
+ * (set by wk_rds_init): with `clock = redis`, system time + the integer in
+ * tthc:{clock}:offset_ms, read on every call (missing, not an integer,
+ * negative or > WK_CLOCK_MAX_OFFSET_MS -> 0; Redis unreachable -> 0);
+ * otherwise, or when r is NULL, the system time (wk_now_ms). */
+int64_t wk_clock_now_ms(wk_rds *r);
+time_t  wk_clock_now(wk_rds *r);                 /* the same in whole seconds (floor) */
+int     wk_clock_redis(const wk_rds *r);         /* 1 when r's conf says clock = redis */
+/* the offset: 1 set (*ms = it), 0 missing or invalid (*ms = 0), -1 Redis error */
+int     wk_clock_offset_get(wk_rds *r, int64_t *ms);
+int     wk_clock_offset_set(wk_rds *r, int64_t ms);   /* 0 / -1 (ms out of range, Redis) */
+int     wk_clock_offset_reset(wk_rds *r);             /* DEL; 0 / -1 */
+
+/* ---- calendar.c (docs/contracts-workflow.md "The calendar in the workers")
+ * The adapter of common/tthc_calendar: callers compute with the
+ * tthc_calendar.h functions on the calendar it returns. */
+/* The default schedule + the holidays table ('holiday' -> day off,
+ * 'makeup_workday' -> make-up working day), cached per process and reloaded
+ * when older than 60 s; on a DB error the last good one (or the default
+ * schedule) is kept and a reload is tried again after 5 s.  Never NULL; the
+ * pointer stays valid (its contents change on reload).  db NULL: the cache
+ * as it is.  Not thread-safe. */
+const tthc_calendar_t *wk_calendar(wk_db *db);
+void  wk_calendar_invalidate(void);    /* the next wk_calendar() reloads */
+void  wk_calendar_release(void);       /* frees the cache (clean exit) */
+/* a fresh calendar from the table, no cache: WK_OK, WK_TRANSIENT (db down),
+ * WK_PERMANENT (no table, bad rows); out is usable (default) on failure and
+ * is freed with tthc_calendar_free() either way */
+wk_rc wk_calendar_load_db(wk_db *db, tthc_calendar_t *out);
+/* a calendar file in tthc_calendar_load()'s text format: 0, or -1 with
+ * "cannot read ..." / "calendar FILE: line N: reason" in err; out as above */
+int   wk_calendar_load_file(const char *path, tthc_calendar_t *out, char *err, size_t errsz);
 
 /* ---- common/ wrappers (cm.c): the only file that calls common/ ------- */
 /* local date of t in Asia/Ho_Chi_Minh as "YYMMDD" */
@@ -417,6 +457,26 @@ json_t *wk_rpc_staff_signin(wk_rpc *c, json_t *req);
 json_t *wk_rpc_accounts_list(wk_rpc *c, json_t *req);
 json_t *wk_rpc_accounts_create(wk_rpc *c, json_t *req);
 json_t *wk_rpc_accounts_update(wk_rpc *c, json_t *req);
+/* handlers: workflow.c, process.c (issue 4; docs/contracts-workflow.md) */
+json_t *wk_rpc_staff_action(wk_rpc *c, json_t *req);
+json_t *wk_rpc_staff_batch(wk_rpc *c, json_t *req);
+json_t *wk_rpc_me_action(wk_rpc *c, json_t *req);
+json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req);
+json_t *wk_rpc_process_get(wk_rpc *c, json_t *req);
+json_t *wk_rpc_process_put(wk_rpc *c, json_t *req);
+
+/* ---- workflow (workflow.c, wfview.c, inbox.c) ------------------------ */
+/* the outbox record of a history entry (inside the caller's transaction) */
+int    wk_outbox_add(wk_db *db, long long history_id);
+/* the "workflow" member of the private view (null when not found) */
+json_t *wk_workflow_view(wk_db *db, const char *code, int staff);
+/* the warner: one pass; dossiers looked at, or -1 */
+long   wk_warn_tick(wk_db *db, wk_rds *r);
+/* the inbox read model of one dossier, and of all (tthcctl inbox rebuild) */
+wk_rc  wk_inbox_place(wk_db *db, wk_rds *r, const char *code);
+wk_rc  wk_inbox_rebuild(wk_db *db, wk_rds *r, long *count);
+/* tthcctl setting|inbox|warn (ctl_flow.c); r NULL: Redis unavailable */
+int    wk_ctl_flow(wk_db *db, wk_rds *r, const char *cmd, int argc, char **argv);
 
 /* ---- officials.c (shared by accounts RPCs and tthcctl user) ---------- */
 #define WK_PASSWORD_MIN 12
@@ -461,6 +521,14 @@ wk_rc wk_applicant_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *cou
 int wk_ctl_user(wk_db *db, wk_rds *r, int argc, char **argv);    /* tthcctl exit code */
 int wk_ctl_audit(wk_db *db, int argc, char **argv);
 int wk_ctl_rpc(wk_rds *r, wk_conf *conf, const char *type);
+
+/* ---- ctl_time.c (tthcctl deadline, elapsed, clock) -------------------- */
+/* 1 when cmd is one of them; wk_ctl_time_noconf: runnable without tthc.conf
+ * (deadline/elapsed with --calendar FILE) */
+int wk_ctl_time_cmd(const char *cmd);
+int wk_ctl_time_noconf(const char *cmd, int argc, char **argv);
+/* tthcctl exit code; db and r may be NULL when wk_ctl_time_noconf() said so */
+int wk_ctl_time(wk_db *db, wk_rds *r, const char *cmd, int argc, char **argv);
 
 /* ---- migrate.c ------------------------------------------------------- */
 /* 0 ok, 1 error, 4 checksum mismatch */
