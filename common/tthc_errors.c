@@ -1,7 +1,8 @@
 /*
  * tthc_errors.c — stable API error codes with HTTP status and a polite
- * Vietnamese message; the table mirrors docs/contracts.md "HTTP API" errors
- * and docs/contracts-identity.md "Error codes added".
+ * Vietnamese message; the table mirrors docs/contracts.md "HTTP API" errors,
+ * docs/contracts-identity.md "Error codes added" and
+ * docs/contracts-workflow.md "New error codes".
  */
 #include <string.h>
 
@@ -82,7 +83,28 @@ static const tthc_error_t  tthc_errors[] = {
     { "WEAK_PASSWORD", 422,
       "Mật khẩu phải có ít nhất 12 ký tự. Vui lòng chọn mật khẩu mạnh hơn." },
     { "INVALID_REQUEST", 400,
-      "Thông tin gửi lên chưa đầy đủ hoặc không hợp lệ. Vui lòng kiểm tra lại." }
+      "Thông tin gửi lên chưa đầy đủ hoặc không hợp lệ. Vui lòng kiểm tra lại." },
+    /* the handling workflow (docs/contracts-workflow.md) */
+    { "ILLEGAL_TRANSITION", 409,
+      "Không thể thực hiện thao tác này ở bước xử lý hiện tại của hồ sơ." },
+    { "NOT_STEP_HOLDER", 403,
+      "Bạn không phải là người được giao xử lý bước hiện tại của hồ sơ này." },
+    { "SUPPLEMENT_AFTER_DEADLINE", 409,
+      "Hồ sơ đã quá hạn giải quyết nên không thể yêu cầu bổ sung. Vui lòng thực hiện xin lỗi và hẹn lại ngày trả kết quả." },
+    { "FILE_REQUIRED", 422,
+      "Thao tác này cần có tệp đính kèm. Vui lòng tải tệp lên rồi thực hiện lại." },
+    { "FILE_NOT_UPLOADED", 422,
+      "Không tìm thấy tệp đính kèm đã tải lên hoặc tệp đã hết hạn. Vui lòng tải tệp lên lại." },
+    { "NOTE_REQUIRED", 422,
+      "Vui lòng nhập ý kiến xử lý cho thao tác này." },
+    { "NO_PROCESS", 409,
+      "Thủ tục hành chính này chưa có quy trình xử lý đang áp dụng. Vui lòng liên hệ quản trị viên của cơ quan." },
+    { "INVALID_PROCESS", 422,
+      "Quy trình xử lý không hợp lệ. Vui lòng kiểm tra lại các bước, vai trò, thời gian và thao tác được phép." },
+    { "TOO_MANY_DOSSIERS", 413,
+      "Mỗi lần chỉ được xử lý tối đa 100 hồ sơ. Vui lòng chọn ít hồ sơ hơn." },
+    { "STALE_DOSSIER", 409,
+      "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại hồ sơ và thử lại." }
 };
 
 

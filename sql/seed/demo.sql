@@ -115,3 +115,40 @@ SELECT p.id, c.code, c.name, c.req, c.max_size, c.mt, c.pos FROM procedures p JO
 ) c ON c.pc = p.code
 ON DUPLICATE KEY UPDATE name = VALUES(name), required = VALUES(required), max_size = VALUES(max_size),
   media_types = VALUES(media_types), position = VALUES(position);
+
+-- Approved internal processes (issue 4; docs/contracts-workflow.md "Demo processes").
+-- Version 1 of every active procedure: two steps at its own agency, 60 % / 40 % of
+-- the legal processing time (working minutes: a working day is 480).
+INSERT INTO processes (procedure_id, version, status, note, created_by)
+SELECT p.id, 1, 'active', 'Quy trình mẫu (demo)', 'seed' FROM procedures p
+ON DUPLICATE KEY UPDATE note = VALUES(note);
+
+SET @joint = '1.004227.000.00.00.H41';
+
+INSERT INTO process_steps (process_id, position, name, agency_id, department_id, role, budget_minutes, actions)
+SELECT pr.id, s.pos, s.name, NULL, NULL, s.role,
+       FLOOR(IF(p.processing_unit = 'working_day', p.processing_amount * 480, p.processing_amount * 60)
+             * IF(s.pos = 1, 0.6, 1) - IF(s.pos = 2, FLOOR(IF(p.processing_unit = 'working_day',
+               p.processing_amount * 480, p.processing_amount * 60) * 0.6), 0)),
+       'forward,return,supplement,handover,refuse,stop,apologise,withdraw'
+FROM procedures p
+JOIN processes pr ON pr.procedure_id = p.id AND pr.version = 1
+JOIN (SELECT 1 AS pos, 'Thẩm định hồ sơ' AS name, 'handling_official' AS role
+      UNION ALL SELECT 2, 'Phê duyệt', 'agency_leader') s
+WHERE p.code <> @joint
+ON DUPLICATE KEY UPDATE name = VALUES(name), role = VALUES(role), budget_minutes = VALUES(budget_minutes),
+  actions = VALUES(actions);
+
+-- The joint procedure: lead UBND huyện Nam Đàn, cooperating Sở Tài nguyên và Môi trường.
+INSERT INTO process_steps (process_id, position, name, agency_id, department_id, role, budget_minutes, actions)
+SELECT pr.id, s.pos, s.name, a.id, NULL, s.role, s.budget,
+       'forward,return,supplement,handover,refuse,extend,stop,apologise,withdraw'
+FROM procedures p
+JOIN processes pr ON pr.procedure_id = p.id AND pr.version = 1
+JOIN (SELECT 1 AS pos, 'Thẩm định hồ sơ' AS name, '000.00.36.H41' AS ac, 'handling_official' AS role, 2400 AS budget
+      UNION ALL SELECT 2, 'Xác minh, đo đạc địa chính', '000.00.20.H41', 'handling_official', 4800
+      UNION ALL SELECT 3, 'Phê duyệt, ký Giấy chứng nhận', '000.00.36.H41', 'agency_leader', 2400) s
+JOIN agencies a ON a.code = s.ac
+WHERE p.code = @joint
+ON DUPLICATE KEY UPDATE name = VALUES(name), agency_id = VALUES(agency_id), role = VALUES(role),
+  budget_minutes = VALUES(budget_minutes), actions = VALUES(actions);

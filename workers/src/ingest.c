@@ -247,11 +247,14 @@ static int insert_dossier(wk_db *db, const manifest *m, const char *msha, char *
                            pf, 8, NULL, NULL, NULL, NULL) != 0)
                 return -(int)db_fail(db, err, errsz, "insert file");
         }
+        unsigned long long hid = 0;
         wk_param ph[] = { WK_INT(did), WK_INT(1), WK_STR(wk_status_label(1)), WK_STR("system"), WK_STR(recv) };
         if (wk_db_exec(db,
-                       "INSERT INTO dossier_history (dossier_id, status, label, note, actor, at)"
-                       " VALUES (?,?,?,NULL,?,?)", ph, 5, NULL, NULL, NULL, NULL) != 0)
+                       "INSERT INTO dossier_history (dossier_id, status, label, note, actor, at, action,"
+                       " actor_kind) VALUES (?,?,?,NULL,?,?,'submit','system')", ph, 5, NULL, NULL, NULL, &hid) != 0)
             return -(int)db_fail(db, err, errsz, "insert history");
+        if (wk_outbox_add(db, (long long)hid) != 0)     /* item 7: every history entry */
+            return -(int)db_fail(db, err, errsz, "insert outbox");
         if (wk_db_simple(db, "COMMIT") != 0)
             return -(int)db_fail(db, err, errsz, "commit");
         return 1;
@@ -291,6 +294,8 @@ wk_rc wk_ingest(wk_db *db, wk_rds *r, const wk_conf *conf,
         goto out;
     }
     rc = wk_view_publish(db, r, m.code);
+    if (rc == WK_OK)
+        rc = wk_inbox_place(db, r, m.code);       /* the desk's reception queue */
     if (rc == WK_OK && m.applicant_id)
         rc = wk_applicant_listed(r, m.applicant_id) == 1
              ? wk_applicant_put(db, r, m.applicant_id, m.code)

@@ -99,6 +99,7 @@ wk_rc wk_private_publish(wk_db *db, wk_rds *r, const char *code)
     json_object_set_new(v, "agency_code", json_string(u.agency));
     json_object_set(v, "files", files);
     json_object_set(v, "application", u.app);
+    json_object_set_new(v, "workflow", wk_workflow_view(db, code, 1));
     out = json_dumps(v, JSON_COMPACT);
     if (out == NULL) {
         rc = WK_PERMANENT;

@@ -131,6 +131,18 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
     long swept = wk_journal_sweep(db, r, conf, min_age, stop);
     if (swept < 0)
         return WK_TRANSIENT;
+    /* the inbox read model (issue 4): rebuilt when Redis restarted or
+     * failed over (writes may be lost) or its marker is missing */
+    redisReply *ib = wk_rds_cmdf(r, "EXISTS %s", WK_K_INBOX_BUILT);
+    int ib_missing = ib && ib->type == REDIS_REPLY_INTEGER && ib->integer == 0;
+    if (ib)
+        freeReplyObject(ib);
+    if (st->data_loss || ib_missing) {
+        long ni = 0;
+        if ((rc = wk_inbox_rebuild(db, r, &ni)) != WK_OK)
+            return rc;
+        wk_info("reconcile", "inbox rebuilt open_dossiers=%ld", ni);
+    }
     if (st->data_loss) {
         wk_info("reconcile", "journal swept after redis data loss ingested=%ld min_age_ms=%ld", swept, min_age);
         st->data_loss = 0;

@@ -96,6 +96,12 @@ static const struct {
     { "staff.accounts.list", wk_rpc_accounts_list },
     { "staff.accounts.create", wk_rpc_accounts_create },
     { "staff.accounts.update", wk_rpc_accounts_update },
+    { "staff.action", wk_rpc_staff_action },
+    { "staff.actions.batch", wk_rpc_staff_batch },
+    { "staff.register", wk_rpc_staff_register },
+    { "staff.process.get", wk_rpc_process_get },
+    { "staff.process.put", wk_rpc_process_put },
+    { "me.action", wk_rpc_me_action },
 };
 
 static int reqid_valid(const char *s)

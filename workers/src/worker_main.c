@@ -34,7 +34,7 @@ typedef struct {
     char me[320];
     int once;
     int catalogue_done;
-    int64_t next_claim, next_move, next_recon;
+    int64_t next_claim, next_move, next_recon, next_warn;
     wk_recon_state rs;
     long processed;
 } worker;
@@ -216,6 +216,13 @@ static int duties(worker *w, int force)
             work += (int)m;
         }
         w->next_move = now + 1000;
+    }
+    if ((force || now >= w->next_warn) && !g_stop) {
+        /* T9: mark dossiers turning yellow or red, nobody has to look */
+        long n = wk_warn_tick(&w->db, &w->r);
+        if (n > 0)
+            work += (int)n;
+        w->next_warn = now + 1000;
     }
     if ((force || now >= w->next_recon) && !g_stop) {
         wk_rc rc = wk_reconcile_pass(&w->db, &w->r, &w->conf, w->me, 0, &w->rs, &g_stop);

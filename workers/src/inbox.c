@@ -1,0 +1,365 @@
+/* inbox.c - the officials' inbox read model and the warner (issue 4;
+ * docs/contracts-workflow.md "Inbox read model", "Warner"; DOMAIN T9).
+ *
+ *   tthc:ib:{ag:A}:items         HASH code -> item JSON (open dossiers at A)
+ *   tthc:ib:{ag:A}:q:ROLE[:dD]   ZSET code -> urgency (red_at, epoch s)
+ *   tthc:ib:{ag:A}:u:UID         ZSET dossiers assigned to one official
+ *   tthc:d:{CODE}:ib             STRING "A|zset key": where the item is now
+ *   tthc:{warn}:due              ZSET code -> next colour change (epoch s)
+ *
+ * An item carries its thresholds (yellow_at, red_at, step_warn_at,
+ * step_due_at), so the edge colours it at its own "now" without a
+ * calendar; the warner marks dossiers.warning when a threshold passes,
+ * without waiting for anyone to look.  Moving an item between agencies
+ * takes separate commands (different hash slots); a crash in between
+ * leaves a stale entry that the next sync of the dossier, or
+ * `tthcctl inbox rebuild`, removes. */
+#include "workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAR_FUTURE  4102444800LL     /* 2100-01-01: "no warning" */
+#define WARN_KEY    "tthc:{warn}:due"
+#define WARN_LEASE  60
+
+void wf_thresholds(const tthc_calendar_t *cal, const wf_dossier *d, time_t transfer_due,
+                   time_t *yellow_at, time_t *red_at)
+{
+    *yellow_at = *red_at = 0;
+    if (d->due_at == 0)
+        return;
+    *red_at = d->due_at;
+    if (transfer_due && transfer_due < *red_at)
+        *red_at = transfer_due;
+    *yellow_at = tthc_warn_instant(cal, d->due_at, 480LL * 60);
+    if (transfer_due) {
+        time_t ty = tthc_warn_instant(cal, transfer_due, 480LL * 60);
+        if (ty < *yellow_at)
+            *yellow_at = ty;
+    }
+    if (*yellow_at > *red_at)
+        *yellow_at = *red_at;
+}
+
+typedef struct {
+    int found;
+    char aname[256], pname[600], dept_name[256];
+    time_t transfer_due, step_start, step_due;
+    long budget;
+} extra_ud;
+
+static int extra_cb(const wk_row *r, void *ud)
+{
+    extra_ud *u = ud;
+    u->found = 1;
+    snprintf(u->aname, sizeof(u->aname), "%s", r->v[0] ? r->v[0] : "");
+    snprintf(u->pname, sizeof(u->pname), "%s", r->v[1] ? r->v[1] : "");
+    if (r->v[2])
+        wk_dbtime_parse(r->v[2], &u->transfer_due);
+    if (r->v[3])
+        wk_dbtime_parse(r->v[3], &u->step_start);
+    if (r->v[4])
+        wk_dbtime_parse(r->v[4], &u->step_due);
+    return 1;
+}
+
+static void loc_key(const char *code, char *out, size_t n)
+{
+    snprintf(out, n, "tthc:d:{%s}:ib", code);
+}
+
+static const char *colour_at(const wf_dossier *d, time_t now, time_t y, time_t red)
+{
+    if (strcmp(d->stage, "step") && strcmp(d->stage, "result"))
+        return NULL;
+    if (red && now >= red)
+        return "red";
+    if (y && now >= y)
+        return "yellow";
+    return "green";
+}
+
+static time_t next_after(time_t now, const time_t *t, int n)
+{
+    time_t best = 0;
+    for (int i = 0; i < n; i++)
+        if (t[i] > now && t[i] < FAR_FUTURE && (best == 0 || t[i] < best))
+            best = t[i];
+    return best;
+}
+
+wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
+{
+    wf_dossier d;
+    int f = wf_dossier_load(db, code, 0, 0, &d);
+    if (f < 0)
+        return WK_TRANSIENT;
+    if (f == 0)
+        return WK_OK;
+    wf_process p;
+    int pf = wf_process_load(db, &d, &p);
+    if (pf < 0)
+        return WK_TRANSIENT;
+    const tthc_calendar_t *cal = wk_calendar(db);
+    time_t now = (time_t)(wk_clock_now_ms(r) / 1000);
+
+    /* where it belongs now */
+    char agency[40] = "", zkey[200] = "";
+    const wf_step *s = NULL;
+    long long ag_id = 0;
+    if (!strcmp(d.stage, "reception") || !strcmp(d.stage, "result") || !strcmp(d.stage, "done")) {
+        snprintf(agency, sizeof(agency), "%s", d.agency);
+        snprintf(zkey, sizeof(zkey), "tthc:ib:{ag:%s}:q:desk_officer", agency);
+        ag_id = d.agency_id;
+    } else if (!strcmp(d.stage, "step") && pf == 1 && (s = wf_step_at(&p, d.step_pos)) != NULL) {
+        snprintf(agency, sizeof(agency), "%s", s->agency);
+        ag_id = s->agency_id;
+        if (d.assignee_id)
+            snprintf(zkey, sizeof(zkey), "tthc:ib:{ag:%s}:u:%lld", agency, d.assignee_id);
+        else if (s->dept_id)
+            snprintf(zkey, sizeof(zkey), "tthc:ib:{ag:%s}:q:%s:d%lld", agency, s->role, s->dept_id);
+        else
+            snprintf(zkey, sizeof(zkey), "tthc:ib:{ag:%s}:q:%s", agency, s->role);
+    }
+
+    extra_ud x;
+    memset(&x, 0, sizeof(x));
+    wk_param q[] = { WK_INT(ag_id), WK_INT(d.id), WK_INT(d.step_visit), WK_INT(d.id) };
+    if (wk_db_exec(db,
+                   "SELECT d.applicant_name, p.name,"
+                   " (SELECT transfer_due_at FROM dossier_agency_time WHERE agency_id = ? AND dossier_id = d.id),"
+                   " s.started_at, s.budget_due_at"
+                   " FROM dossiers d JOIN procedures p ON p.id = d.procedure_id"
+                   " LEFT JOIN dossier_steps s ON s.dossier_id = ? AND s.visit = ?"
+                   " WHERE d.id = ?", q, 4, extra_cb, &x, NULL, NULL) != 0)
+        return WK_TRANSIENT;
+
+    time_t y = 0, red = 0, sw = 0, sd = 0;
+    if (!strcmp(d.stage, "step") || !strcmp(d.stage, "result"))
+        wf_thresholds(cal, &d, p.joint && !strcmp(d.stage, "step") ? x.transfer_due : 0, &y, &red);
+    if (s && x.step_due) {
+        sd = x.step_due;
+        long w = s->budget / 2 < 480 ? s->budget / 2 : 480;
+        sw = tthc_warn_instant(cal, sd, (long long)w * 60);
+    }
+    const char *colour = colour_at(&d, now, y, red);
+    if (colour && strcmp(colour, d.warning)) {
+        wk_param u[] = { WK_STR(colour), WK_INT(d.id) };
+        if (wk_db_exec(db, "UPDATE dossiers SET warning = ? WHERE id = ?", u, 2, NULL, NULL, NULL, NULL) != 0)
+            return WK_TRANSIENT;
+        wk_info("warn", "marked code=%s warning=%s", d.code, colour);
+        snprintf(d.warning, sizeof(d.warning), "%s", colour);
+    }
+
+    /* take it out of where it was */
+    char lk[120], old[300] = "";
+    loc_key(d.code, lk, sizeof(lk));
+    redisReply *rep = wk_rds_cmdf(r, "GET %s", lk);
+    if (rep == NULL)
+        return WK_TRANSIENT;
+    if (rep->type == REDIS_REPLY_STRING)
+        snprintf(old, sizeof(old), "%s", rep->str);
+    freeReplyObject(rep);
+    char *bar = strchr(old, '|');
+    if (bar) {
+        *bar = '\0';
+        const char *oz = bar + 1;
+        if (strcmp(oz, zkey)) {
+            rep = wk_rds_cmdf(r, "ZREM %s %s", oz, d.code);
+            if (rep == NULL)
+                return WK_TRANSIENT;
+            freeReplyObject(rep);
+        }
+        if (strcmp(old, agency)) {
+            char ik[120];
+            snprintf(ik, sizeof(ik), "tthc:ib:{ag:%s}:items", old);
+            rep = wk_rds_cmdf(r, "HDEL %s %s", ik, d.code);
+            if (rep == NULL)
+                return WK_TRANSIENT;
+            freeReplyObject(rep);
+        }
+    }
+
+    if (zkey[0]) {
+        json_t *item = json_pack(
+            "{s:s, s:{s:s, s:s}, s:s, s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b, s:i, s:o}",
+            "code", d.code, "procedure", "code", d.pcode, "name", x.pname, "applicant", x.aname,
+            "status", d.status, "stage", d.stage,
+            "step", s ? json_pack("{s:i, s:s, s:s, s:o}", "position", s->pos, "name", s->name, "role", s->role,
+                                  "department", s->dept_id ? json_integer(s->dept_id) : json_null())
+                      : json_null(),
+            "assignee", d.assignee_id ? json_pack("{s:I}", "id", (json_int_t)d.assignee_id) : json_null(),
+            "receipt_at", (json_int_t)d.receipt_at, "due_at", (json_int_t)d.due_at,
+            "yellow_at", (json_int_t)(y ? y : FAR_FUTURE), "red_at", (json_int_t)(red ? red : FAR_FUTURE),
+            "step_due_at", (json_int_t)(sd ? sd : FAR_FUTURE), "step_warn_at", (json_int_t)(sw ? sw : FAR_FUTURE),
+            "transfer_due_at", p.joint && x.transfer_due ? json_integer(x.transfer_due) : json_null(),
+            "joint", p.joint, "supplement_count", d.supplement_count,
+            "warning", d.warning[0] ? json_string(d.warning) : json_null());
+        char *js = item ? json_dumps(item, JSON_COMPACT) : NULL;
+        json_decref(item);
+        if (js == NULL)
+            return WK_PERMANENT;
+        long long score = !strcmp(d.stage, "reception") ? (long long)d.received_at
+                        : red ? (long long)red : FAR_FUTURE;
+        char ik[120], sc[32], loc[300];
+        snprintf(ik, sizeof(ik), "tthc:ib:{ag:%s}:items", agency);
+        snprintf(sc, sizeof(sc), "%lld", score);
+        snprintf(loc, sizeof(loc), "%s|%s", agency, zkey);
+        const char *a1[] = { "HSET", ik, d.code, js };
+        rep = wk_rds_cmd(r, 4, a1, NULL);
+        free(js);
+        if (!wk_rds_ok(rep)) {
+            if (rep)
+                freeReplyObject(rep);
+            return WK_TRANSIENT;
+        }
+        freeReplyObject(rep);
+        const char *a2[] = { "ZADD", zkey, sc, d.code };
+        rep = wk_rds_cmd(r, 4, a2, NULL);
+        if (!wk_rds_ok(rep)) {
+            if (rep)
+                freeReplyObject(rep);
+            return WK_TRANSIENT;
+        }
+        freeReplyObject(rep);
+        rep = wk_rds_cmdf(r, "SET %s %s", lk, loc);
+    } else {
+        rep = wk_rds_cmdf(r, "DEL %s", lk);
+    }
+    if (!wk_rds_ok(rep)) {
+        if (rep)
+            freeReplyObject(rep);
+        return WK_TRANSIENT;
+    }
+    freeReplyObject(rep);
+
+    /* the warner's next look at it */
+    time_t ts[] = { y, red, sw, sd };
+    time_t next = zkey[0] && strcmp(d.stage, "done") ? next_after(now, ts, 4) : 0;
+    if (next)
+        rep = wk_rds_cmdf(r, "ZADD %s %lld %s", WARN_KEY, (long long)next, d.code);
+    else
+        rep = wk_rds_cmdf(r, "ZREM %s %s", WARN_KEY, d.code);
+    if (rep == NULL)
+        return WK_TRANSIENT;
+    freeReplyObject(rep);
+    return WK_OK;
+}
+
+/* The warner: every worker, about once a second.  Due members are leased
+ * (re-scored now + 60 s) atomically, so each is handled by one worker at a
+ * time and retried by another if this one dies. */
+static const char *WARN_LUA =
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], m) end\n"
+    "return due\n";
+
+long wk_warn_tick(wk_db *db, wk_rds *r)
+{
+    time_t now = (time_t)(wk_clock_now_ms(r) / 1000);
+    char a1[32], a2[32];
+    snprintf(a1, sizeof(a1), "%lld", (long long)now);
+    snprintf(a2, sizeof(a2), "%lld", (long long)now + WARN_LEASE);
+    const char *argv[] = { "EVAL", WARN_LUA, "1", WARN_KEY, a1, a2, "100" };
+    redisReply *rep = wk_rds_cmd(r, 7, argv, NULL);
+    if (rep == NULL)
+        return -1;
+    long n = 0;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0) {
+        if (wk_db_ensure(db) != 0) {
+            freeReplyObject(rep);
+            return -1;
+        }
+        for (size_t i = 0; i < rep->elements; i++) {
+            if (rep->element[i]->type != REDIS_REPLY_STRING)
+                continue;
+            if (wf_inbox_sync(db, r, rep->element[i]->str) == WK_OK)
+                n++;
+        }
+    }
+    freeReplyObject(rep);
+    return n;
+}
+
+/* tthcctl inbox rebuild: drop every inbox key, place every open dossier */
+typedef struct { char **codes; size_t n, cap; } codes_ud;
+static int codes_cb(const wk_row *row, void *ud)
+{
+    codes_ud *u = ud;
+    if (u->n == u->cap) {
+        size_t nc = u->cap ? u->cap * 2 : 1024;
+        char **nv = realloc(u->codes, nc * sizeof(char *));
+        if (nv == NULL)
+            return 1;
+        u->codes = nv;
+        u->cap = nc;
+    }
+    u->codes[u->n++] = strdup(row->v[0]);
+    return 0;
+}
+
+static long drop_keys(wk_rds *r, const char *pattern)
+{
+    char cursor[32] = "0";
+    long n = 0;
+    do {
+        redisReply *rep = wk_rds_cmdf(r, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+            if (rep)
+                freeReplyObject(rep);
+            return -1;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+        redisReply *keys = rep->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            redisReply *d = wk_rds_cmdf(r, "UNLINK %s", keys->element[i]->str);
+            if (d)
+                freeReplyObject(d);
+            n++;
+        }
+        freeReplyObject(rep);
+    } while (strcmp(cursor, "0"));
+    return n;
+}
+
+wk_rc wk_inbox_rebuild(wk_db *db, wk_rds *r, long *count)
+{
+    *count = 0;
+    if (drop_keys(r, "tthc:ib:*") < 0 || drop_keys(r, "tthc:d:*:ib") < 0)
+        return WK_TRANSIENT;
+    redisReply *rep = wk_rds_cmdf(r, "DEL %s", WARN_KEY);
+    if (rep)
+        freeReplyObject(rep);
+    codes_ud u = { NULL, 0, 0 };
+    if (wk_db_exec(db, "SELECT code FROM dossiers WHERE stage NOT IN ('closed','supplement')",
+                   NULL, 0, codes_cb, &u, NULL, NULL) != 0) {
+        for (size_t i = 0; i < u.n; i++)
+            free(u.codes[i]);
+        free(u.codes);
+        return WK_TRANSIENT;
+    }
+    wk_rc rc = WK_OK;
+    for (size_t i = 0; i < u.n; i++) {
+        if (rc == WK_OK && wf_inbox_sync(db, r, u.codes[i]) != WK_OK)
+            rc = WK_TRANSIENT;
+        else if (rc == WK_OK)
+            (*count)++;
+        free(u.codes[i]);
+    }
+    free(u.codes);
+    if (rc == WK_OK) {
+        rep = wk_rds_cmdf(r, "SET %s %lld", WK_K_INBOX_BUILT, (long long)time(NULL));
+        if (!wk_rds_ok(rep))
+            rc = WK_TRANSIENT;
+        if (rep)
+            freeReplyObject(rep);
+    }
+    return rc;
+}
+
+wk_rc wk_inbox_place(wk_db *db, wk_rds *r, const char *code)
+{
+    return wf_inbox_sync(db, r, code);
+}
