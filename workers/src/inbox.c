@@ -363,3 +363,40 @@ wk_rc wk_inbox_place(wk_db *db, wk_rds *r, const char *code)
 {
     return wf_inbox_sync(db, r, code);
 }
+
+/* Read models whose refresh failed after a COMMIT (Redis unreachable for a
+ * moment): retried by this worker about once a second until they succeed.
+ * Kept in this process only; if it dies first, the next change of the
+ * dossier or `tthcctl inbox sync CODE` / `tthcctl publish` fixes them (and a
+ * Redis restart triggers a full rebuild by the reconciler). */
+#define RETRY_MAX 1024
+static char retry_codes[RETRY_MAX][72];
+static int  retry_n;
+
+void wk_refresh_later(const char *code)
+{
+    for (int i = 0; i < retry_n; i++)
+        if (!strcmp(retry_codes[i], code))
+            return;
+    if (retry_n == RETRY_MAX) {
+        wk_error("workflow", "refresh retry list full, dropped code=%s (run tthcctl inbox sync)", code);
+        return;
+    }
+    snprintf(retry_codes[retry_n++], sizeof(retry_codes[0]), "%s", code);
+}
+
+long wk_refresh_retry(wk_db *db, wk_rds *r)
+{
+    long done = 0;
+    int i = 0;
+    while (i < retry_n) {
+        const char *code = retry_codes[i];
+        if (wk_view_publish(db, r, code) == WK_TRANSIENT || wf_inbox_sync(db, r, code) != WK_OK)
+            return done;                 /* still down: try again later */
+        wk_info("workflow", "read models refreshed after a failure code=%s", code);
+        memmove(retry_codes[i], retry_codes[i + 1], (size_t)(retry_n - i - 1) * sizeof(retry_codes[0]));
+        retry_n--;
+        done++;
+    }
+    return done;
+}

@@ -445,6 +445,43 @@ json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
         return err;
     }
 
+    /* a retried registration (same idempotency key) answers with the dossier
+     * registered the first time, never a second one */
+    const char *idem = wk_json_str(b, "idempotency_key");
+    char ikey[160] = "";
+    if (idem) {
+        size_t il = strlen(idem);
+        if (il == 0 || il > 64 || strspn(idem, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != il) {
+            json_decref(mfiles);
+            return wk_rpc_error("INVALID_REQUEST", "idempotency_key");
+        }
+        snprintf(ikey, sizeof(ikey), "tthc:reg:{staff:%lld}:%s", o.id, idem);
+        redisReply *rep = wk_rds_cmdf(c->r, "GET %s", ikey);
+        if (rep && rep->type == REDIS_REPLY_STRING) {
+            json_t *areq = json_pack("{s:O, s:s, s:{s:s}}", "actor", json_object_get(req, "actor"),
+                                     "code", rep->str, "body", "action", "accept");
+            freeReplyObject(rep);
+            json_decref(mfiles);
+            /* accept again is refused (409) once accepted: answer the dossier as it is */
+            wf_dossier d;
+            int df = wf_dossier_load(c->db, json_string_value(json_object_get(areq, "code")), 0, 0, &d);
+            json_decref(areq);
+            if (df < 0)
+                return wk_rpc_db_error(c, "dossier");
+            if (df == 0)
+                return wk_rpc_error("SERVICE_UNAVAILABLE", NULL);
+            wf_process p;
+            int pf = wf_process_load(c->db, &d, &p);
+            json_t *r = wf_object(c->db, &d, pf == 1 ? &p : NULL, 0, 1);
+            json_object_set_new(r, "ok", json_true());
+            json_object_set_new(r, "registered", json_true());
+            json_object_set_new(r, "replayed", json_true());
+            return r;
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+
     /* number (D1) and claim, as the edge does */
     time_t now = (time_t)(wk_clock_now_ms(c->r) / 1000);
     time_t real = time(NULL);
@@ -506,6 +543,11 @@ json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
         return wk_rpc_error("SERVICE_UNAVAILABLE", NULL);
     }
     wk_info("register", "registered code=%s channel=%s", code, channel);
+    if (ikey[0]) {
+        redisReply *rep = wk_rds_cmdf(c->r, "SET %s %s EX 86400", ikey, code);
+        if (rep)
+            freeReplyObject(rep);
+    }
     /* accepted at once: the receipt is made at the counter (T1, 000 Art.14.1) */
     json_t *areq = json_pack("{s:O, s:s, s:{s:s}}", "actor", json_object_get(req, "actor"), "code", code,
                              "body", "action", "accept");

@@ -475,6 +475,9 @@ long   wk_warn_tick(wk_db *db, wk_rds *r);
 /* the inbox read model of one dossier, and of all (tthcctl inbox rebuild) */
 wk_rc  wk_inbox_place(wk_db *db, wk_rds *r, const char *code);
 wk_rc  wk_inbox_rebuild(wk_db *db, wk_rds *r, long *count);
+/* read models whose refresh failed after a commit: remember / retry now */
+void   wk_refresh_later(const char *code);
+long   wk_refresh_retry(wk_db *db, wk_rds *r);
 /* tthcctl setting|inbox|warn (ctl_flow.c); r NULL: Redis unavailable */
 int    wk_ctl_flow(wk_db *db, wk_rds *r, const char *cmd, int argc, char **argv);
 

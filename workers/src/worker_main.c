@@ -219,6 +219,7 @@ static int duties(worker *w, int force)
     }
     if ((force || now >= w->next_warn) && !g_stop) {
         /* T9: mark dossiers turning yellow or red, nobody has to look */
+        wk_refresh_retry(&w->db, &w->r);
         long n = wk_warn_tick(&w->db, &w->r);
         if (n > 0)
             work += (int)n;

@@ -1,5 +1,6 @@
-/* workflow.c - the handling workflow engine (issue 4; docs/contracts-workflow.md
- * "Stages, statuses and actions"; DOMAIN T1-T8, H1-H2).
+/* workflow.c - the handling workflow's data (issue 4; docs/contracts-workflow.md
+ * "Schema"; DOMAIN T1-T8, H1-H2): loading a dossier and its process, and the
+ * records an action writes.  The rules themselves are in workflow_act.c.
  *
  * Every action is one MariaDB transaction: the dossier row is locked
  * (SELECT ... FOR UPDATE), the action is checked against the stage, the
@@ -19,14 +20,10 @@
 
 #include <mysqld_error.h>
 
-#define NOTE_MAX      4000
-#define FILES_MAX     20
-#define BATCH_MAX     100
-#define DAY_MIN       480
 
 /* ------------------------------------------------------------ loading */
 
-static time_t col_time(const char *s)
+time_t wf_col_time(const char *s)
 {
     time_t t = 0;
     if (s == NULL || wk_dbtime_parse(s, &t) != 0)
@@ -59,13 +56,13 @@ static int dossier_cb(const wk_row *r, void *ud)
     d->assignee_id = col_ll(r->v[i++]);
     d->step_pos = (int)col_ll(r->v[i++]);
     d->step_visit = (int)col_ll(r->v[i++]);
-    d->received_at = col_time(r->v[i++]);
-    d->receipt_at = col_time(r->v[i++]);
-    d->due_at = col_time(r->v[i++]);
-    d->first_due_at = col_time(r->v[i++]);
-    d->result_at = col_time(r->v[i++]);
-    d->returned_at = col_time(r->v[i++]);
-    d->paused_at = col_time(r->v[i++]);
+    d->received_at = wf_col_time(r->v[i++]);
+    d->receipt_at = wf_col_time(r->v[i++]);
+    d->due_at = wf_col_time(r->v[i++]);
+    d->first_due_at = wf_col_time(r->v[i++]);
+    d->result_at = wf_col_time(r->v[i++]);
+    d->returned_at = wf_col_time(r->v[i++]);
+    d->paused_at = wf_col_time(r->v[i++]);
     cpy(d->outcome, sizeof(d->outcome), r->v[i++]);
     cpy(d->result_kind, sizeof(d->result_kind), r->v[i++]);
     d->apologised = (int)col_ll(r->v[i++]);
@@ -168,8 +165,8 @@ long wf_agency_budget(const wf_process *p, long long agency_id)
     return b;
 }
 
-typedef struct { char *out; size_t n; int found; } str_ud;
-static int str_cb(const wk_row *r, void *ud)
+
+int wf_str_cb(const wk_row *r, void *ud)
 {
     str_ud *u = ud;
     cpy(u->out, u->n, r->v[0]);
@@ -182,119 +179,14 @@ int wf_setting(wk_db *db, const char *name, char *out, size_t outsz)
     str_ud u = { out, outsz, 0 };
     out[0] = '\0';
     wk_param p[] = { WK_STR(name) };
-    if (wk_db_exec(db, "SELECT value FROM settings WHERE name = ?", p, 1, str_cb, &u, NULL, NULL) != 0)
+    if (wk_db_exec(db, "SELECT value FROM settings WHERE name = ?", p, 1, wf_str_cb, &u, NULL, NULL) != 0)
         return -1;
     return u.found;
 }
 
-/* ------------------------------------------------------------ actions */
+/* ------------------------------------------------------------ records */
 
-typedef enum {
-    ACT_NONE = 0, ACT_ACCEPT, ACT_REFUSE_RECEPTION, ACT_FORWARD, ACT_RETURN, ACT_SUPPLEMENT,
-    ACT_RESUBMIT, ACT_EXTEND, ACT_HANDOVER, ACT_REFUSE, ACT_APOLOGISE, ACT_CONFIRM_RESULT,
-    ACT_RETURN_RESULT, ACT_STOP, ACT_WITHDRAW,
-} act_t;
-
-static const struct {
-    const char *name;
-    act_t act;
-    const char *label;
-    int note;           /* note required */
-} acts[] = {
-    { "accept", ACT_ACCEPT, "Tiếp nhận hồ sơ", 0 },
-    { "refuse_reception", ACT_REFUSE_RECEPTION, "Từ chối tiếp nhận hồ sơ", 1 },
-    { "forward", ACT_FORWARD, "Chuyển xử lý", 1 },
-    { "return", ACT_RETURN, "Trả lại bước trước", 1 },
-    { "supplement", ACT_SUPPLEMENT, "Yêu cầu bổ sung, hoàn thiện hồ sơ", 1 },
-    { "resubmit", ACT_RESUBMIT, "Công dân bổ sung hồ sơ", 0 },
-    { "extend", ACT_EXTEND, "Gia hạn xử lý (liên thông)", 1 },
-    { "handover", ACT_HANDOVER, "Chuyển cán bộ xử lý", 1 },
-    { "refuse", ACT_REFUSE, "Trả hồ sơ không giải quyết", 1 },
-    { "apologise", ACT_APOLOGISE, "Xin lỗi và hẹn lại ngày trả kết quả", 1 },
-    { "confirm_result", ACT_CONFIRM_RESULT, "Đã có kết quả giải quyết", 0 },
-    { "return_result", ACT_RETURN_RESULT, "Đã trả kết quả", 0 },
-    { "stop", ACT_STOP, "Dừng xử lý", 1 },
-    { "withdraw", ACT_WITHDRAW, "Rút hồ sơ theo yêu cầu của công dân", 0 },
-};
-
-static int act_index(const char *name)
-{
-    for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
-        if (name && !strcmp(acts[i].name, name))
-            return (int)i;
-    return -1;
-}
-
-typedef struct {
-    int applicant;              /* actor is the dossier's applicant */
-    long long id;
-    char name[256];
-    unsigned roles;
-    long long agency_id, dept;
-    char ip[64];
-} wf_actor;
-
-typedef struct {
-    char sha[65], kind[24], name[256], media[128], component[40];
-    long long size;
-} wf_file;
-
-typedef struct {
-    wk_rpc *c;
-    wf_actor a;
-    int ai;                     /* index in acts[] */
-    act_t act;
-    const char *note, *idem, *new_due;
-    int to_step, days;
-    long long to_official;
-    wf_file files[FILES_MAX];
-    int nfiles;
-    time_t now;
-    const tthc_calendar_t *cal;
-} wf_req;
-
-static unsigned role_bit_of(const char *role)
-{
-    return wk_role_bit(role);
-}
-
-static int is_desk_of(const wf_actor *a, long long agency_id)
-{
-    return !a->applicant && (a->roles & 0x01u) && a->agency_id == agency_id;
-}
-
-static int is_leader_of(const wf_actor *a, long long agency_id)
-{
-    return !a->applicant && (a->roles & 0x08u) && a->agency_id == agency_id;
-}
-
-static int is_holder(const wf_actor *a, const wf_step *s, const wf_dossier *d)
-{
-    if (a->applicant || s == NULL)
-        return 0;
-    if (a->agency_id != s->agency_id || !(a->roles & role_bit_of(s->role)))
-        return 0;
-    if (s->dept_id && a->dept != s->dept_id)
-        return 0;
-    if (d->assignee_id && d->assignee_id != a->id)
-        return 0;
-    return 1;
-}
-
-static json_t *err_field(const char *code, const char *field)
-{
-    return wk_rpc_error(code, field);
-}
-
-/* legal appointment from a receipt (T2) */
-static time_t legal_due(const wf_req *q, const wf_dossier *d, time_t from)
-{
-    if (d->unit_hours)
-        return tthc_add_working_minutes(q->cal, from, (long long)d->amount * 60);
-    return tthc_add_working_days(q->cal, from, d->amount);
-}
-
-static long minutes_between(const wf_req *q, time_t a, time_t b)
+long wf_minutes_between(const wf_req *q, time_t a, time_t b)
 {
     if (b <= a)
         return 0;
@@ -302,7 +194,7 @@ static long minutes_between(const wf_req *q, time_t a, time_t b)
     return m < 0 ? 0 : m;
 }
 
-static void dbt(time_t t, char out[32])
+void wf_dbt(time_t t, char out[32])
 {
     if (t == 0)
         out[0] = '\0';
@@ -310,7 +202,6 @@ static void dbt(time_t t, char out[32])
         wk_dbtime_fmt(t, out);
 }
 
-#define WK_TIME(buf) ((buf)[0] ? WK_STR(buf) : WK_NULLP)
 
 /* ---- step visits (T7) and agency time (T8) ---- */
 
@@ -318,7 +209,7 @@ typedef struct { time_t started; long long agency; int pos; int found; } visit_u
 static int visit_cb(const wk_row *r, void *ud)
 {
     visit_ud *v = ud;
-    v->started = col_time(r->v[0]);
+    v->started = wf_col_time(r->v[0]);
     v->agency = col_ll(r->v[1]);
     v->pos = atoi(r->v[2]);
     v->found = 1;
@@ -326,7 +217,7 @@ static int visit_cb(const wk_row *r, void *ud)
 }
 
 /* close the open visit; returns 0 / -1 */
-static int close_visit(wk_db *db, const wf_req *q, wf_dossier *d, const char *end_action)
+int wf_close_visit(wk_db *db, const wf_req *q, wf_dossier *d, const char *end_action)
 {
     if (d->step_visit == 0)
         return 0;
@@ -337,9 +228,9 @@ static int close_visit(wk_db *db, const wf_req *q, wf_dossier *d, const char *en
                    p, 2, visit_cb, &v, NULL, NULL) != 0)
         return -1;
     if (v.found) {
-        long used = minutes_between(q, v.started, q->now);
+        long used = wf_minutes_between(q, v.started, q->now);
         char now[32];
-        dbt(q->now, now);
+        wf_dbt(q->now, now);
         wk_param u[] = { WK_STR(now), WK_INT(used), q->a.applicant ? WK_NULLP : WK_INT(q->a.id),
                          WK_STR(end_action), WK_INT(d->id), WK_INT(d->step_visit) };
         if (wk_db_exec(db, "UPDATE dossier_steps SET ended_at = ?, used_minutes = ?, official_id = ?,"
@@ -368,7 +259,7 @@ static int agt_cb(const wk_row *r, void *ud)
 
 /* the agency receives the dossier at `at`: its transfer deadline is what is
  * left of its budget (+ extensions) from now on (T8) */
-static int agency_receive(wk_db *db, const wf_req *q, const wf_dossier *d, long long agency_id, time_t at)
+int wf_agency_receive(wk_db *db, const wf_req *q, const wf_dossier *d, long long agency_id, time_t at)
 {
     agt_ud a = { 0, 0, 0, 0 };
     wk_param p[] = { WK_INT(d->id), WK_INT(agency_id) };
@@ -381,15 +272,15 @@ static int agency_receive(wk_db *db, const wf_req *q, const wf_dossier *d, long 
     if (left < 0)
         left = 0;
     char rec[32], due[32];
-    dbt(at, rec);
-    dbt(tthc_add_working_minutes(q->cal, at, left), due);
+    wf_dbt(at, rec);
+    wf_dbt(tthc_add_working_minutes(q->cal, at, left), due);
     wk_param u[] = { WK_STR(rec), WK_STR(due), WK_INT(d->id), WK_INT(agency_id) };
     return wk_db_exec(db, "UPDATE dossier_agency_time SET received_at = ?, transfer_due_at = ?"
                           " WHERE dossier_id = ? AND agency_id = ?", u, 4, NULL, NULL, NULL, NULL);
 }
 
 /* open a visit of step pos at `at` (the dossier enters the step) */
-static int open_visit(wk_db *db, const wf_req *q, wf_dossier *d, const wf_process *p, int pos, time_t at,
+int wf_open_visit(wk_db *db, const wf_req *q, wf_dossier *d, const wf_process *p, int pos, time_t at,
                       int receive)
 {
     const wf_step *s = wf_step_at(p, pos);
@@ -402,8 +293,8 @@ static int open_visit(wk_db *db, const wf_req *q, wf_dossier *d, const wf_proces
         return -1;
     visit++;
     char st[32], due[32];
-    dbt(at, st);
-    dbt(tthc_add_working_minutes(q->cal, at, s->budget), due);
+    wf_dbt(at, st);
+    wf_dbt(tthc_add_working_minutes(q->cal, at, s->budget), due);
     wk_param v[] = { WK_INT(d->id), WK_INT(visit), WK_INT(pos), WK_INT(s->agency_id),
                      s->dept_id ? WK_INT(s->dept_id) : WK_NULLP, WK_STR(s->role), WK_STR(st), WK_STR(due) };
     if (wk_db_exec(db, "INSERT INTO dossier_steps (dossier_id, visit, position, agency_id, department_id,"
@@ -411,7 +302,7 @@ static int open_visit(wk_db *db, const wf_req *q, wf_dossier *d, const wf_proces
                    v, 8, NULL, NULL, NULL, NULL) != 0)
         return -1;
     if (receive || s->agency_id != d->cur_agency_id)
-        if (agency_receive(db, q, d, s->agency_id, at) != 0)
+        if (wf_agency_receive(db, q, d, s->agency_id, at) != 0)
             return -1;
     d->step_visit = (int)visit;
     d->step_pos = pos;
@@ -423,13 +314,13 @@ static int open_visit(wk_db *db, const wf_req *q, wf_dossier *d, const wf_proces
 
 /* ---- files ---- */
 
-static json_t *check_files(wf_req *q, json_t *jf)
+json_t *wf_check_files(wf_req *q, json_t *jf)
 {
     q->nfiles = 0;
     if (jf == NULL || json_is_null(jf))
         return NULL;
-    if (!json_is_array(jf) || json_array_size(jf) > FILES_MAX)
-        return err_field("INVALID_REQUEST", "files");
+    if (!json_is_array(jf) || json_array_size(jf) > WF_FILES_MAX)
+        return wk_rpc_error("INVALID_REQUEST", "files");
     size_t i;
     json_t *f;
     json_array_foreach(jf, i, f) {
@@ -437,7 +328,7 @@ static json_t *check_files(wf_req *q, json_t *jf)
         const char *kind = wk_json_str(f, "kind");
         const char *comp = wk_json_str(f, "component");
         if (sha == NULL || !wk_is_hex64(sha))
-            return err_field("INVALID_REQUEST", "files");
+            return wk_rpc_error("INVALID_REQUEST", "files");
         wf_file *x = &q->files[q->nfiles++];
         memset(x, 0, sizeof(*x));
         for (int k = 0; k < 64; k++)
@@ -451,10 +342,10 @@ static json_t *check_files(wf_req *q, json_t *jf)
             if (!strcmp(kinds[k], kind))
                 ok = 1;
         if (!ok || (q->a.applicant && strcmp(kind, "supplement")))
-            return err_field("INVALID_REQUEST", "files");
+            return wk_rpc_error("INVALID_REQUEST", "files");
         cpy(x->kind, sizeof(x->kind), kind);
         if (comp && (strlen(comp) == 0 || strlen(comp) > 32))
-            return err_field("INVALID_REQUEST", "files");
+            return wk_rpc_error("INVALID_REQUEST", "files");
         cpy(x->component, sizeof(x->component), comp);
         /* uploaded by this actor (the edge records each upload for a day) */
         char key[160];
@@ -470,7 +361,7 @@ static json_t *check_files(wf_req *q, json_t *jf)
         freeReplyObject(rep);
         if (!json_is_object(meta)) {
             json_decref(meta);
-            return err_field("FILE_NOT_UPLOADED", "files");
+            return wk_rpc_error("FILE_NOT_UPLOADED", "files");
         }
         const char *name = wk_json_str(meta, "name");
         const char *mt = wk_json_str(meta, "media_type");
@@ -483,13 +374,13 @@ static json_t *check_files(wf_req *q, json_t *jf)
         snprintf(path, sizeof(path), "%s/files/%.2s/%.2s/%s", q->c->conf->store, x->sha, x->sha + 2, x->sha);
         struct stat stt;
         if (stat(path, &stt) != 0 || !S_ISREG(stt.st_mode))
-            return err_field("FILE_NOT_UPLOADED", "files");
+            return wk_rpc_error("FILE_NOT_UPLOADED", "files");
         x->size = (long long)stt.st_size;
     }
     return NULL;
 }
 
-static int has_kind(const wf_req *q, const char *kind)
+int wf_has_kind(const wf_req *q, const char *kind)
 {
     for (int i = 0; i < q->nfiles; i++)
         if (!strcmp(q->files[i].kind, kind))
@@ -537,17 +428,17 @@ typedef struct { time_t start, due; int found; } vd_ud;
 static int vd_cb(const wk_row *r, void *ud)
 {
     vd_ud *v = ud;
-    v->start = col_time(r->v[0]);
-    v->due = col_time(r->v[1]);
+    v->start = wf_col_time(r->v[0]);
+    v->due = wf_col_time(r->v[1]);
     v->found = 1;
     return 1;
 }
 
-static int write_history(wk_db *db, const wf_req *q, const wf_dossier *d, const wf_process *p,
+int wf_write_history(wk_db *db, const wf_req *q, const wf_dossier *d, const wf_process *p,
                          const char *label, long long *hid)
 {
     char at[32], st[32] = "", sd[32] = "";
-    dbt(q->now, at);
+    wf_dbt(q->now, at);
     const wf_step *s = d->step_pos ? wf_step_at(p, d->step_pos) : NULL;
     if (d->step_visit) {
         vd_ud v = { 0, 0, 0 };
@@ -555,8 +446,8 @@ static int write_history(wk_db *db, const wf_req *q, const wf_dossier *d, const 
         if (wk_db_exec(db, "SELECT started_at, budget_due_at FROM dossier_steps WHERE dossier_id = ?"
                            " AND visit = ?", vp, 2, vd_cb, &v, NULL, NULL) != 0)
             return -1;
-        dbt(v.start, st);
-        dbt(v.due, sd);
+        wf_dbt(v.start, st);
+        wf_dbt(v.due, sd);
     }
     json_t *fj = files_json(q);
     char *files = json_dumps(fj, JSON_COMPACT);
@@ -565,7 +456,7 @@ static int write_history(wk_db *db, const wf_req *q, const wf_dossier *d, const 
     snprintf(actor, sizeof(actor), "%s", q->a.name[0] ? q->a.name : (q->a.applicant ? "Công dân" : "Cán bộ"));
     wk_param h[] = {
         WK_INT(d->id), WK_INT(d->status), WK_STR(label), WK_STR(q->note), WK_STR(actor), WK_STR(at),
-        WK_STR(acts[q->ai].name), WK_STR(q->a.applicant ? "applicant" : "staff"), WK_INT(q->a.id),
+        WK_STR(q->action), WK_STR(q->a.applicant ? "applicant" : "staff"), WK_INT(q->a.id),
         s ? WK_INT(s->pos) : WK_NULLP, WK_INT(s ? s->agency_id : (d->cur_agency_id ? d->cur_agency_id : d->agency_id)),
         s && s->dept_id ? WK_INT(s->dept_id) : WK_NULLP, WK_TIME(st), WK_TIME(sd),
         q->nfiles ? WK_STR(files) : WK_NULLP, WK_STR(q->idem),
@@ -591,15 +482,15 @@ static int write_history(wk_db *db, const wf_req *q, const wf_dossier *d, const 
     return wk_outbox_add(db, (long long)id);
 }
 
-static int save_dossier(wk_db *db, const wf_dossier *d)
+int wf_save_dossier(wk_db *db, const wf_dossier *d)
 {
     char rc[32], du[32], fd[32], ra[32], rt[32], pa[32];
-    dbt(d->receipt_at, rc);
-    dbt(d->due_at, du);
-    dbt(d->first_due_at, fd);
-    dbt(d->result_at, ra);
-    dbt(d->returned_at, rt);
-    dbt(d->paused_at, pa);
+    wf_dbt(d->receipt_at, rc);
+    wf_dbt(d->due_at, du);
+    wf_dbt(d->first_due_at, fd);
+    wf_dbt(d->result_at, ra);
+    wf_dbt(d->returned_at, rt);
+    wf_dbt(d->paused_at, pa);
     wk_param p[] = {
         WK_INT(d->status), WK_STR(d->stage), d->process_id ? WK_INT(d->process_id) : WK_NULLP,
         d->step_pos ? WK_INT(d->step_pos) : WK_NULLP, d->step_visit ? WK_INT(d->step_visit) : WK_NULLP,
@@ -617,659 +508,24 @@ static int save_dossier(wk_db *db, const wf_dossier *d)
                       " WHERE id = ?", p, 19, NULL, NULL, NULL, NULL);
 }
 
-/* ------------------------------------------------------------ the rules */
 
-static int is_open(const wf_dossier *d)
+int wf_agency_time(wk_db *db, long long dossier_id, long long agency_id, long *budget, long *ext, long *used,
+                   time_t *transfer_due)
 {
-    return strcmp(d->stage, "closed") != 0 && strcmp(d->stage, "done") != 0;
+    agt_ud a = { 0, 0, 0, 0 };
+    wk_param p[] = { WK_INT(dossier_id), WK_INT(agency_id) };
+    if (wk_db_exec(db, "SELECT budget_minutes, extension_minutes, used_minutes FROM dossier_agency_time"
+                       " WHERE dossier_id = ? AND agency_id = ?", p, 2, agt_cb, &a, NULL, NULL) != 0)
+        return -1;
+    *budget = a.budget;
+    *ext = a.ext;
+    *used = a.used;
+    char cur[40] = "";
+    str_ud u = { cur, sizeof(cur), 0 };
+    if (wk_db_exec(db, "SELECT transfer_due_at FROM dossier_agency_time WHERE dossier_id = ? AND agency_id = ?",
+                   p, 2, wf_str_cb, &u, NULL, NULL) != 0)
+        return -1;
+    *transfer_due = wf_col_time(cur[0] ? cur : NULL);
+    return a.found;
 }
 
-/* "2026-12-01T09:00:00Z" or "2026-12-01T16:00:00+07:00": 0 / -1 */
-static int parse_instant(const char *s, time_t *t)
-{
-    size_t n = strlen(s);
-    if (n == 20)
-        return wk_parse_utc(s, n, t);
-    if (n == 25 && !strcmp(s + 19, "+07:00")) {
-        char b[21];
-        memcpy(b, s, 19);
-        b[19] = 'Z';
-        b[20] = '\0';
-        if (wk_parse_utc(b, 20, t) != 0)
-            return -1;
-        *t -= 7 * 3600;
-        return 0;
-    }
-    return -1;
-}
-
-/* Checks and applies q->act to d (locked).  Returns NULL and fills *label,
- * or an error reply. */
-static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *label, size_t lsz,
-                     json_t **extra)
-{
-    const wf_actor *a = &q->a;
-    const wf_step *s = d->step_pos ? wf_step_at(p, d->step_pos) : NULL;
-    int at_step = !strcmp(d->stage, "step");
-    snprintf(label, lsz, "%s", acts[q->ai].label);
-
-    if (acts[q->ai].note && (q->note == NULL || q->note[0] == '\0'))
-        return err_field("NOTE_REQUIRED", "note");
-
-    switch (q->act) {
-    case ACT_ACCEPT:
-    case ACT_REFUSE_RECEPTION: {
-        if (strcmp(d->stage, "reception"))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (!is_desk_of(a, d->agency_id))
-            return err_field("NOT_STEP_HOLDER", NULL);
-        if (q->act == ACT_REFUSE_RECEPTION) {
-            d->status = 3;
-            snprintf(d->stage, sizeof(d->stage), "closed");
-            d->step_pos = 0;
-            return NULL;
-        }
-        if (p->n == 0)
-            return err_field("NO_PROCESS", NULL);
-        d->process_id = p->id;
-        d->receipt_at = tthc_receipt_time(q->cal, q->now);
-        d->due_at = legal_due(q, d, d->receipt_at);
-        d->first_due_at = d->due_at;
-        d->status = 2;
-        /* per-agency budgets (T8) */
-        for (int i = 0; i < p->n; i++) {
-            long long ag = p->s[i].agency_id;
-            wk_param v[] = { WK_INT(d->id), WK_INT(ag), WK_INT(wf_agency_budget(p, ag)) };
-            if (wk_db_exec(db, "INSERT IGNORE INTO dossier_agency_time (dossier_id, agency_id, budget_minutes)"
-                               " VALUES (?,?,?)", v, 3, NULL, NULL, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "agency time");
-        }
-        if (open_visit(db, q, d, p, p->s[0].pos, d->receipt_at, 1) != 0)
-            return wk_rpc_db_error(q->c, "open visit");
-        json_t *comps = json_array();
-        for (int i = 0; i < q->nfiles; i++)
-            json_array_append_new(comps, json_string(q->files[i].name));
-        *extra = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o}", "code", d->code, "procedure", d->pcode,
-                           "receipt_at", wf_time(d->receipt_at), "due_at", wf_time(d->due_at),
-                           "supplement_count", d->supplement_count, "files", comps);
-        return NULL;
-    }
-    case ACT_FORWARD:
-    case ACT_RETURN:
-    case ACT_SUPPLEMENT:
-    case ACT_EXTEND:
-    case ACT_HANDOVER:
-    case ACT_REFUSE: {
-        static const unsigned need[] = {
-            [ACT_FORWARD] = WF_A_FORWARD, [ACT_RETURN] = WF_A_RETURN, [ACT_SUPPLEMENT] = WF_A_SUPPLEMENT,
-            [ACT_EXTEND] = WF_A_EXTEND, [ACT_HANDOVER] = WF_A_HANDOVER, [ACT_REFUSE] = WF_A_REFUSE,
-        };
-        if (q->act == ACT_RETURN && !strcmp(d->stage, "result")) {
-            /* the desk sends the result back to the last step (T7) */
-            if (!is_desk_of(a, d->agency_id))
-                return err_field("NOT_STEP_HOLDER", NULL);
-            int to = q->to_step ? q->to_step : p->s[p->n - 1].pos;
-            if (wf_step_at(p, to) == NULL)
-                return err_field("INVALID_REQUEST", "to_step");
-            d->result_kind[0] = '\0';
-            d->status = 4;
-            if (open_visit(db, q, d, p, to, q->now, 1) != 0)
-                return wk_rpc_db_error(q->c, "open visit");
-            return NULL;
-        }
-        if (!at_step || s == NULL)
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (!(s->actions & need[q->act]) || (q->act == ACT_EXTEND && !p->joint))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (!is_holder(a, s, d))
-            return err_field("NOT_STEP_HOLDER", NULL);
-        if (q->act == ACT_FORWARD) {
-            int idx = (int)(s - p->s);
-            if (close_visit(db, q, d, "forward") != 0)
-                return wk_rpc_db_error(q->c, "close visit");
-            d->status = 4;
-            if (idx + 1 < p->n) {
-                if (open_visit(db, q, d, p, p->s[idx + 1].pos, q->now, 0) != 0)
-                    return wk_rpc_db_error(q->c, "open visit");
-            } else {
-                snprintf(d->stage, sizeof(d->stage), "result");
-                d->step_pos = 0;
-                d->assignee_id = 0;
-                d->cur_agency_id = d->agency_id;
-                if (!d->result_kind[0])
-                    snprintf(d->result_kind, sizeof(d->result_kind), "result");
-            }
-            return NULL;
-        }
-        if (q->act == ACT_RETURN) {
-            int to = q->to_step ? q->to_step : s->pos - 1;
-            if (to < 1 || to >= s->pos || wf_step_at(p, to) == NULL)
-                return err_field(s->pos == p->s[0].pos ? "ILLEGAL_TRANSITION" : "INVALID_REQUEST",
-                                 s->pos == p->s[0].pos ? "action" : "to_step");
-            if (close_visit(db, q, d, "return") != 0 || open_visit(db, q, d, p, to, q->now, 0) != 0)
-                return wk_rpc_db_error(q->c, "return");
-            d->status = 4;
-            return NULL;
-        }
-        if (q->act == ACT_SUPPLEMENT) {
-            if (d->due_at && q->now >= d->due_at)
-                return err_field("SUPPLEMENT_AFTER_DEADLINE", NULL);
-            int pos = s->pos;
-            if (close_visit(db, q, d, "supplement") != 0)
-                return wk_rpc_db_error(q->c, "close visit");
-            char at[32];
-            dbt(q->now, at);
-            wk_param v[] = { WK_INT(d->id), WK_STR(at) };
-            if (wk_db_exec(db, "INSERT INTO dossier_pauses (dossier_id, started_at, reason) VALUES (?,?,'supplement')",
-                           v, 2, NULL, NULL, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "pause");
-            d->status = 5;
-            snprintf(d->stage, sizeof(d->stage), "supplement");
-            d->paused_at = q->now;
-            d->supplement_step = pos;
-            d->step_pos = pos;
-            return NULL;
-        }
-        if (q->act == ACT_EXTEND) {
-            if (q->days < 1 || q->days > 60)
-                return err_field("INVALID_REQUEST", "days");
-            if (!has_kind(q, "extension"))
-                return err_field("FILE_REQUIRED", "files");
-            /* counts against the asking agency (T8) */
-            agt_ud t = { 0, 0, 0, 0 };
-            wk_param g[] = { WK_INT(d->id), WK_INT(s->agency_id) };
-            if (wk_db_exec(db, "SELECT budget_minutes, extension_minutes, used_minutes FROM dossier_agency_time"
-                               " WHERE dossier_id = ? AND agency_id = ?", g, 2, agt_cb, &t, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "agency time");
-            time_t due = 0;
-            str_ud u;
-            char cur[40] = "";
-            u.out = cur;
-            u.n = sizeof(cur);
-            u.found = 0;
-            if (wk_db_exec(db, "SELECT transfer_due_at FROM dossier_agency_time WHERE dossier_id = ?"
-                               " AND agency_id = ?", g, 2, str_cb, &u, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "agency time");
-            due = col_time(cur[0] ? cur : NULL);
-            char nd[32];
-            dbt(tthc_add_working_minutes(q->cal, due ? due : q->now, (long long)q->days * DAY_MIN), nd);
-            wk_param x[] = { WK_INT((long long)q->days * DAY_MIN), WK_STR(nd), WK_INT(d->id), WK_INT(s->agency_id) };
-            if (wk_db_exec(db, "UPDATE dossier_agency_time SET extension_minutes = extension_minutes + ?,"
-                               " transfer_due_at = ? WHERE dossier_id = ? AND agency_id = ?",
-                           x, 4, NULL, NULL, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "extend");
-            snprintf(label, lsz, "%s: %d ngày làm việc", acts[q->ai].label, q->days);
-            return NULL;
-        }
-        if (q->act == ACT_HANDOVER) {
-            wk_official o;
-            int f = q->to_official > 0 ? wk_official_load(db, NULL, q->to_official, &o) : 0;
-            if (f < 0)
-                return wk_rpc_db_error(q->c, "official");
-            if (f == 0 || o.locked || o.id == a->id || o.agency_id != a->agency_id || o.dept != a->dept
-                || !(o.roles & role_bit_of(s->role)))
-                return err_field("INVALID_REQUEST", "to_official");
-            d->assignee_id = o.id;
-            snprintf(label, lsz, "%s: %s", acts[q->ai].label, o.name);
-            return NULL;
-        }
-        /* ACT_REFUSE: "trả không giải quyết" with the refusal slip */
-        if (!has_kind(q, "refusal"))
-            return err_field("FILE_REQUIRED", "files");
-        if (close_visit(db, q, d, "refuse") != 0)
-            return wk_rpc_db_error(q->c, "close visit");
-        snprintf(d->stage, sizeof(d->stage), "result");
-        snprintf(d->result_kind, sizeof(d->result_kind), "refusal");
-        d->step_pos = 0;
-        d->assignee_id = 0;
-        d->cur_agency_id = d->agency_id;
-        d->status = 4;
-        return NULL;
-    }
-    case ACT_APOLOGISE: {
-        if (!at_step && strcmp(d->stage, "result"))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (!is_desk_of(a, d->agency_id) && !is_leader_of(a, d->agency_id))
-            return err_field("NOT_STEP_HOLDER", NULL);
-        if (!has_kind(q, "apology"))
-            return err_field("FILE_REQUIRED", "files");
-        time_t nd = 0;
-        if (q->new_due) {
-            if (parse_instant(q->new_due, &nd) != 0 || nd <= d->due_at)
-                return err_field("INVALID_REQUEST", "new_due");
-        } else {
-            if (q->days < 1 || q->days > 60)
-                return err_field("INVALID_REQUEST", "days");
-            nd = tthc_add_working_days(q->cal, d->due_at, q->days);
-        }
-        d->due_at = nd;
-        d->apologised = 1;
-        char iso[40];
-        wf_iso(nd, iso);
-        snprintf(label, lsz, "%s: %s", acts[q->ai].label, iso);
-        return NULL;
-    }
-    case ACT_CONFIRM_RESULT: {
-        if (strcmp(d->stage, "result"))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (!is_desk_of(a, d->agency_id))
-            return err_field("NOT_STEP_HOLDER", NULL);
-        const char *kind = !strcmp(d->result_kind, "refusal") ? "refusal" : "result";
-        if (!has_kind(q, kind)) {
-            long long n = 0;
-            wk_param k[] = { WK_INT(d->id), WK_STR(kind) };
-            if (wk_db_get_ll(db, "SELECT COUNT(*) FROM dossier_outputs WHERE dossier_id = ? AND kind = ?",
-                             k, 2, &n) < 0)
-                return wk_rpc_db_error(q->c, "outputs");
-            if (n == 0)
-                return err_field("FILE_REQUIRED", "files");
-        }
-        d->result_at = q->now;
-        if (!d->result_kind[0])
-            snprintf(d->result_kind, sizeof(d->result_kind), "result");
-        /* T3: late if apologised or after the appointment; early if before its day */
-        char dn[8], dd[8];
-        wk_local_yymmdd(q->now, dn);
-        wk_local_yymmdd(d->due_at, dd);
-        if (d->apologised || q->now > d->due_at)
-            snprintf(d->outcome, sizeof(d->outcome), "late");
-        else if (strcmp(dn, dd) < 0)
-            snprintf(d->outcome, sizeof(d->outcome), "early");
-        else
-            snprintf(d->outcome, sizeof(d->outcome), "on_time");
-        d->status = 9;
-        snprintf(d->stage, sizeof(d->stage), "done");
-        return NULL;
-    }
-    case ACT_RETURN_RESULT:
-        if (strcmp(d->stage, "done"))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (!is_desk_of(a, d->agency_id))
-            return err_field("NOT_STEP_HOLDER", NULL);
-        d->returned_at = q->now;
-        d->status = 10;
-        snprintf(d->stage, sizeof(d->stage), "closed");
-        return NULL;
-    case ACT_STOP:
-    case ACT_WITHDRAW: {
-        if (!is_open(d))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (a->applicant) {
-            if (q->act != ACT_WITHDRAW)
-                return err_field("ILLEGAL_TRANSITION", "action");
-        } else if (!is_desk_of(a, d->agency_id)
-                   && !(q->act == ACT_STOP && is_leader_of(a, d->cur_agency_id ? d->cur_agency_id : d->agency_id))
-                   && !(at_step && s && is_holder(a, s, d)
-                        && (s->actions & (q->act == ACT_STOP ? WF_A_STOP : WF_A_WITHDRAW)))) {
-            return err_field("NOT_STEP_HOLDER", NULL);
-        }
-        if (close_visit(db, q, d, acts[q->ai].name) != 0)
-            return wk_rpc_db_error(q->c, "close visit");
-        if (d->paused_at) {
-            char at[32];
-            dbt(q->now, at);
-            wk_param v[] = { WK_STR(at), WK_INT(minutes_between(q, d->paused_at, q->now)), WK_INT(d->id) };
-            if (wk_db_exec(db, "UPDATE dossier_pauses SET ended_at = ?, minutes = ? WHERE dossier_id = ?"
-                               " AND ended_at IS NULL", v, 3, NULL, NULL, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "pause");
-            d->paused_at = 0;
-        }
-        d->status = q->act == ACT_STOP ? 8 : 7;
-        snprintf(d->stage, sizeof(d->stage), "closed");
-        d->step_pos = 0;
-        d->assignee_id = 0;
-        return NULL;
-    }
-    case ACT_RESUBMIT: {
-        if (!a->applicant || strcmp(d->stage, "supplement"))
-            return err_field("ILLEGAL_TRANSITION", "action");
-        if (q->nfiles == 0)
-            return err_field("FILE_REQUIRED", "files");
-        char mode[32];
-        if (wf_setting(db, "supplement_mode", mode, sizeof(mode)) < 0)
-            return wk_rpc_db_error(q->c, "setting");
-        long paused = minutes_between(q, d->paused_at, q->now);
-        char at[32];
-        dbt(q->now, at);
-        wk_param v[] = { WK_STR(at), WK_INT(paused), WK_INT(d->id) };
-        if (wk_db_exec(db, "UPDATE dossier_pauses SET ended_at = ?, minutes = ? WHERE dossier_id = ?"
-                           " AND ended_at IS NULL", v, 3, NULL, NULL, NULL, NULL) != 0)
-            return wk_rpc_db_error(q->c, "pause");
-        time_t start;
-        if (!strcmp(mode, "resume")) {
-            /* 002 Art.12.3: the paused clock resumes */
-            long left = minutes_between(q, d->paused_at, d->due_at);
-            start = tthc_next_working_start(q->cal, q->now);
-            d->due_at = tthc_add_working_minutes(q->cal, q->now, left);
-        } else {
-            /* 000 Art.14.5.b, 004 Art.12.2.a: a new receipt, from zero */
-            d->receipt_at = tthc_receipt_time(q->cal, q->now);
-            d->due_at = legal_due(q, d, d->receipt_at);
-            d->first_due_at = d->due_at;
-            start = d->receipt_at;
-            wk_param z[] = { WK_INT(d->id) };
-            if (wk_db_exec(db, "UPDATE dossier_agency_time SET used_minutes = 0 WHERE dossier_id = ?",
-                           z, 1, NULL, NULL, NULL, NULL) != 0)
-                return wk_rpc_db_error(q->c, "agency time");
-        }
-        d->supplement_count++;
-        d->paused_at = 0;
-        d->status = 4;
-        int pos = d->supplement_step ? d->supplement_step : p->s[0].pos;
-        if (open_visit(db, q, d, p, pos, start, 1) != 0)
-            return wk_rpc_db_error(q->c, "open visit");
-        snprintf(label, lsz, "%s (lần %d)", acts[q->ai].label, d->supplement_count);
-        return NULL;
-    }
-    default:
-        return err_field("INVALID_REQUEST", "action");
-    }
-}
-
-/* ------------------------------------------------------------ one action */
-
-typedef struct { char *reply; int found; } idem_ud;
-static int idem_cb(const wk_row *r, void *ud)
-{
-    idem_ud *u = ud;
-    u->found = 1;
-    u->reply = r->v[0] ? strdup(r->v[0]) : NULL;
-    return 1;
-}
-
-static int idem_valid(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')
-              || s[i] == '_' || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
-/* scope of a staff actor for reading: receiving agency, current agency, or
- * an agency of the process */
-static int in_scope(const wf_actor *a, const wf_dossier *d, const wf_process *p)
-{
-    if (a->applicant)
-        return a->id == d->applicant_id;
-    if (a->roles & (WK_ROLE_SYSADMIN | WK_ROLE_MONITOR))
-        return 1;
-    if (a->agency_id == d->agency_id || a->agency_id == d->cur_agency_id)
-        return 1;
-    for (int i = 0; i < p->n; i++)
-        if (p->s[i].agency_id == a->agency_id)
-            return 1;
-    return 0;
-}
-
-static json_t *act_one(wf_req *q, const char *code)
-{
-    wk_db *db = q->c->db;
-    char key[100] = "";
-    if (q->idem)
-        snprintf(key, sizeof(key), "%s:%s:%lld", q->idem, q->a.applicant ? "a" : "s", q->a.id);
-    const char *save_idem = q->idem;
-    q->idem = key[0] ? key : NULL;
-    json_t *reply = NULL, *extra = NULL;
-    for (int attempt = 0; attempt < 3 && reply == NULL; attempt++) {
-        if (wk_db_simple(db, "BEGIN") != 0) {
-            reply = wk_rpc_db_error(q->c, "begin");
-            break;
-        }
-        wf_dossier d;
-        int f = wf_dossier_load(db, code, 0, 1, &d);
-        if (f < 0) {
-            if (db->last_errno == ER_LOCK_DEADLOCK || db->last_errno == ER_LOCK_WAIT_TIMEOUT) {
-                wk_db_simple(db, "ROLLBACK");
-                continue;
-            }
-            reply = wk_rpc_db_error(q->c, "load dossier");
-            break;
-        }
-        wf_process p;
-        int pf = f ? wf_process_load(db, &d, &p) : 0;
-        if (pf < 0) {
-            reply = wk_rpc_db_error(q->c, "load process");
-            break;
-        }
-        if (pf == 0)
-            memset(&p, 0, sizeof(p));
-        if (f == 0 || !in_scope(&q->a, &d, &p)) {
-            wk_db_simple(db, "ROLLBACK");
-            reply = err_field("DOSSIER_NOT_FOUND", NULL);
-            break;
-        }
-        if (q->idem) {
-            idem_ud u = { NULL, 0 };
-            wk_param ip[] = { WK_INT(d.id), WK_STR(q->idem) };
-            if (wk_db_exec(db, "SELECT reply FROM dossier_history WHERE dossier_id = ? AND idem_key = ?",
-                           ip, 2, idem_cb, &u, NULL, NULL) != 0) {
-                reply = wk_rpc_db_error(q->c, "idempotency");
-                break;
-            }
-            if (u.found) {
-                wk_db_simple(db, "ROLLBACK");
-                json_error_t je;
-                reply = u.reply ? json_loads(u.reply, 0, &je) : NULL;
-                free(u.reply);
-                if (reply == NULL)
-                    reply = wf_object(db, &d, &p, 0, !q->a.applicant);
-                json_object_set_new(reply, "replayed", json_true());
-                break;
-            }
-        }
-        char label[400];
-        json_t *e = apply(db, q, &d, &p, label, sizeof(label), &extra);
-        if (e) {
-            wk_db_simple(db, "ROLLBACK");
-            reply = e;
-            break;
-        }
-        long long hid = 0;
-        if (save_dossier(db, &d) != 0 || write_history(db, q, &d, &p, label, &hid) != 0) {
-            if (db->last_errno == ER_DUP_ENTRY) {      /* a concurrent replay: retry reads it */
-                wk_db_simple(db, "ROLLBACK");
-                continue;
-            }
-            reply = wk_rpc_db_error(q->c, "write");
-            break;
-        }
-        json_t *obj = wf_object(db, &d, &p, 0, !q->a.applicant);
-        json_object_set_new(obj, "history_id", json_integer(hid));
-        if (extra)
-            json_object_set_new(obj, "receipt", extra);
-        extra = NULL;
-        char *js = json_dumps(obj, JSON_COMPACT);
-        wk_param up[] = { WK_STR(js), WK_INT(hid) };
-        int urc = wk_db_exec(db, "UPDATE dossier_history SET reply = ? WHERE id = ?", up, 2, NULL, NULL, NULL, NULL);
-        free(js);
-        if (urc != 0 || wk_db_simple(db, "COMMIT") != 0) {
-            json_decref(obj);
-            reply = wk_rpc_db_error(q->c, "commit");
-            break;
-        }
-        wk_info("workflow", "action done code=%s action=%s status=%d stage=%s", d.code, acts[q->ai].name,
-                d.status, d.stage);
-        /* read models before the reply (a 200 is followed by reads that show it) */
-        if (wk_view_publish(db, q->c->r, d.code) != WK_OK || wf_inbox_sync(db, q->c->r, d.code) != WK_OK)
-            wk_warn("workflow", "read models not refreshed code=%s (the reconciler will)", d.code);
-        if (d.applicant_id && wk_applicant_listed(q->c->r, d.applicant_id) == 1)
-            wk_applicant_put(db, q->c->r, d.applicant_id, d.code);
-        reply = obj;
-    }
-    json_decref(extra);
-    q->idem = save_idem;
-    if (reply == NULL)
-        reply = err_field("STALE_DOSSIER", NULL);
-    return reply;
-}
-
-/* ------------------------------------------------------------ requests */
-
-static json_t *parse_req(wk_rpc *c, json_t *req, wf_req *q, int applicant)
-{
-    memset(q, 0, sizeof(*q));
-    q->c = c;
-    json_t *actor = json_object_get(req, "actor");
-    json_t *uid = json_object_get(actor, "uid");
-    long long id = json_is_integer(uid) ? json_integer_value(uid)
-                 : json_is_string(uid) ? strtoll(json_string_value(uid), NULL, 10) : 0;
-    if (id <= 0)
-        return wk_rpc_error("UNAUTHENTICATED", NULL);
-    q->a.id = id;
-    q->a.applicant = applicant;
-    if (applicant) {
-        const char *n = wk_json_str(actor, "name");
-        cpy(q->a.name, sizeof(q->a.name), n ? n : "Công dân");
-    } else {
-        wk_official o;
-        int f = wk_official_load(c->db, NULL, id, &o);
-        if (f < 0)
-            return wk_rpc_db_error(c, "load actor");
-        if (f == 0 || o.locked || o.locked_now)
-            return wk_rpc_error("UNAUTHENTICATED", NULL);
-        cpy(q->a.name, sizeof(q->a.name), o.name);
-        q->a.roles = o.roles;
-        q->a.agency_id = o.agency_id;
-        q->a.dept = o.dept;
-    }
-    cpy(q->a.ip, sizeof(q->a.ip), c->ip);
-    json_t *body = json_object_get(req, "body");
-    if (!json_is_object(body))
-        body = req;
-    const char *action = wk_json_str(body, "action");
-    if (applicant && action && !strcmp(action, "supplement"))
-        action = "resubmit";
-    q->ai = act_index(action);
-    if (q->ai < 0 || (applicant && acts[q->ai].act != ACT_WITHDRAW && acts[q->ai].act != ACT_RESUBMIT)
-        || (!applicant && acts[q->ai].act == ACT_RESUBMIT))
-        return err_field("INVALID_REQUEST", "action");
-    q->act = acts[q->ai].act;
-    json_t *note = json_object_get(body, "note");
-    if (note && !json_is_null(note)) {
-        if (!json_is_string(note) || strlen(json_string_value(note)) > NOTE_MAX)
-            return err_field("INVALID_REQUEST", "note");
-        q->note = json_string_value(note);
-        while (*q->note == ' ')
-            q->note++;
-    }
-    json_t *idem = json_object_get(body, "idempotency_key");
-    if (idem && !json_is_null(idem)) {
-        if (!json_is_string(idem) || !idem_valid(json_string_value(idem)))
-            return err_field("INVALID_REQUEST", "idempotency_key");
-        q->idem = json_string_value(idem);
-    }
-    json_t *v;
-    if ((v = json_object_get(body, "to_step")) && !json_is_null(v)) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
-            return err_field("INVALID_REQUEST", "to_step");
-        q->to_step = (int)json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "days")) && !json_is_null(v)) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 60)
-            return err_field("INVALID_REQUEST", "days");
-        q->days = (int)json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "to_official")) && !json_is_null(v)) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1)
-            return err_field("INVALID_REQUEST", "to_official");
-        q->to_official = json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "new_due")) && !json_is_null(v)) {
-        if (!json_is_string(v))
-            return err_field("INVALID_REQUEST", "new_due");
-        q->new_due = json_string_value(v);
-    }
-    json_t *e = check_files(q, json_object_get(body, "files"));
-    if (e)
-        return e;
-    q->cal = wk_calendar(c->db);
-    q->now = (time_t)(wk_clock_now_ms(c->r) / 1000);
-    return NULL;
-}
-
-static const char *req_code(json_t *req)
-{
-    const char *code = wk_json_str(req, "code");
-    if (code == NULL)
-        code = wk_json_str(json_object_get(req, "body"), "code");
-    return code;
-}
-
-static json_t *ok_wrap(json_t *obj)
-{
-    if (json_is_false(json_object_get(obj, "ok")))
-        return obj;
-    json_object_set_new(obj, "ok", json_true());
-    return obj;
-}
-
-json_t *wk_rpc_staff_action(wk_rpc *c, json_t *req)
-{
-    wf_req q;
-    json_t *e = parse_req(c, req, &q, 0);
-    if (e)
-        return e;
-    const char *code = req_code(req);
-    char ag[32], dt[7];
-    int seq;
-    if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0)
-        return err_field("INVALID_DOSSIER_CODE", "code");
-    return ok_wrap(act_one(&q, code));
-}
-
-json_t *wk_rpc_me_action(wk_rpc *c, json_t *req)
-{
-    wf_req q;
-    json_t *e = parse_req(c, req, &q, 1);
-    if (e)
-        return e;
-    const char *code = req_code(req);
-    char ag[32], dt[7];
-    int seq;
-    if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0)
-        return err_field("INVALID_DOSSIER_CODE", "code");
-    return ok_wrap(act_one(&q, code));
-}
-
-json_t *wk_rpc_staff_batch(wk_rpc *c, json_t *req)
-{
-    wf_req q;
-    json_t *e = parse_req(c, req, &q, 0);
-    if (e)
-        return e;
-    json_t *body = json_object_get(req, "body");
-    json_t *codes = json_object_get(json_is_object(body) ? body : req, "codes");
-    if (!json_is_array(codes) || json_array_size(codes) == 0)
-        return err_field("INVALID_REQUEST", "codes");
-    if (json_array_size(codes) > BATCH_MAX)
-        return err_field("TOO_MANY_DOSSIERS", "codes");
-    json_t *results = json_array();
-    size_t i;
-    json_t *jc;
-    const char *idem = q.idem;
-    json_array_foreach(codes, i, jc) {
-        const char *code = json_is_string(jc) ? json_string_value(jc) : NULL;
-        char ag[32], dt[7];
-        int seq;
-        if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0) {
-            json_array_append_new(results, json_pack("{s:o, s:b, s:s}", "code", code ? json_string(code) : json_null(),
-                                                     "ok", 0, "error", "INVALID_DOSSIER_CODE"));
-            continue;
-        }
-        q.idem = idem;
-        json_t *r = act_one(&q, code);
-        if (json_is_false(json_object_get(r, "ok"))) {
-            json_object_set_new(r, "code", json_string(code));
-            json_array_append_new(results, r);
-        } else {
-            json_array_append_new(results, json_pack("{s:s, s:b, s:O, s:o}", "code", code, "ok", 1,
-                                                     "status", json_object_get(json_object_get(r, "status"), "code"),
-                                                     "dossier", r));
-        }
-    }
-    return json_pack("{s:b, s:o}", "ok", 1, "results", results);
-}

@@ -52,6 +52,45 @@ typedef struct {
     int unit_hours;             /* 1: working hours, 0: working days */
 } wf_dossier;
 
+/* ---- an action request (workflow_act.c parses, workflow.c records) -- */
+#define WF_FILES_MAX 20
+typedef enum {
+    ACT_NONE = 0, ACT_ACCEPT, ACT_REFUSE_RECEPTION, ACT_FORWARD, ACT_RETURN, ACT_SUPPLEMENT,
+    ACT_RESUBMIT, ACT_EXTEND, ACT_HANDOVER, ACT_REFUSE, ACT_APOLOGISE, ACT_CONFIRM_RESULT,
+    ACT_RETURN_RESULT, ACT_STOP, ACT_WITHDRAW,
+} act_t;
+
+typedef struct {
+    int applicant;              /* actor is the dossier's applicant */
+    long long id;
+    char name[256];
+    unsigned roles;
+    long long agency_id, dept;
+    char ip[64];
+} wf_actor;
+
+typedef struct {
+    char sha[65], kind[24], name[256], media[128], component[40];
+    long long size;
+} wf_file;
+
+typedef struct {
+    wk_rpc *c;
+    wf_actor a;
+    int ai;                     /* index in the action table */
+    act_t act;
+    const char *action;         /* its name */
+    const char *note, *idem, *new_due;
+    int to_step, days;
+    long long to_official;
+    wf_file files[WF_FILES_MAX];
+    int nfiles;
+    time_t now;
+    const tthc_calendar_t *cal;
+} wf_req;
+
+#define WK_TIME(buf) ((buf)[0] ? WK_STR(buf) : WK_NULLP)
+
 /* ---- workflow.c ------------------------------------------------------ */
 /* load (FOR UPDATE inside a transaction when lock) by code or id:
  * 1 found, 0 none, -1 db error */
@@ -60,6 +99,26 @@ int  wf_dossier_load(wk_db *db, const char *code, long long id, int lock, wf_dos
  * when it has none yet): 1, 0 none, -1 db error */
 int  wf_process_load(wk_db *db, const wf_dossier *d, wf_process *p);
 const wf_step *wf_step_at(const wf_process *p, int pos);
+time_t wf_col_time(const char *s);                  /* DB DATETIME -> time_t, 0 for NULL */
+typedef struct { char *out; size_t n; int found; } str_ud;
+int  wf_str_cb(const wk_row *r, void *ud);          /* first column into a str_ud */
+long wf_minutes_between(const wf_req *q, time_t a, time_t b);   /* working minutes, >= 0 */
+void wf_dbt(time_t t, char out[32]);                 /* DB DATETIME, "" for 0 */
+/* step visits (T7) and agency time (T8): 0 / -1 */
+int  wf_close_visit(wk_db *db, const wf_req *q, wf_dossier *d, const char *end_action);
+int  wf_open_visit(wk_db *db, const wf_req *q, wf_dossier *d, const wf_process *p, int pos, time_t at,
+                   int receive);
+int  wf_agency_receive(wk_db *db, const wf_req *q, const wf_dossier *d, long long agency_id, time_t at);
+/* 1 found, 0 none, -1 db error */
+int  wf_agency_time(wk_db *db, long long dossier_id, long long agency_id, long *budget, long *ext, long *used,
+                    time_t *transfer_due);
+/* the request's files: NULL ok, or an error reply */
+json_t *wf_check_files(wf_req *q, json_t *jf);
+int  wf_has_kind(const wf_req *q, const char *kind);
+/* history entry + outputs + outbox record: 0 / -1 */
+int  wf_write_history(wk_db *db, const wf_req *q, const wf_dossier *d, const wf_process *p,
+                      const char *label, long long *hid);
+int  wf_save_dossier(wk_db *db, const wf_dossier *d);
 /* agency budget of a process in working minutes */
 long wf_agency_budget(const wf_process *p, long long agency_id);
 int  wf_setting(wk_db *db, const char *name, char *out, size_t outsz);  /* 1 / 0 / -1 */
