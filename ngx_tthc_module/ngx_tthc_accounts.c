@@ -25,72 +25,14 @@ typedef struct {
 } ngx_tthc_accounts_ctx_t;
 
 
-static json_t *
-ngx_tthc_actor(ngx_http_request_t *r)
-{
-    json_t              *roles;
-    ngx_uint_t           bit;
-    ngx_tthc_session_t  *s;
-
-    s = ngx_tthc_req(r)->session;
-
-    roles = json_array();
-    if (roles == NULL) {
-        return NULL;
-    }
-
-    for (bit = 1; bit <= TTHC_ROLE_SYSADMIN; bit <<= 1) {
-        if (s->roles & bit) {
-            json_array_append_new(roles, json_string(tthc_role_name(bit)));
-        }
-    }
-
-    return json_pack("{s:s%,s:o,s:s%,s:s%}",
-                     "uid", s->uid.data, s->uid.len,
-                     "roles", roles,
-                     "agency", s->agency.data, s->agency.len,
-                     "ip", r->connection->addr_text.data,
-                     r->connection->addr_text.len);
-}
-
-
 static void
 ngx_tthc_accounts_reply(ngx_http_request_t *r, json_t *reply, void *data)
 {
     ngx_tthc_accounts_ctx_t  *ctx = data;
 
-    char    *out;
-    u_char  *p;
-    size_t   len;
-
-    if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
-        ngx_tthc_finalize(r, ngx_tthc_send_rpc_error(r, reply));
-        return;
-    }
-
-    json_object_del(reply, "ok");
-
-    out = json_dumps(reply, JSON_COMPACT|JSON_PRESERVE_ORDER);
-    if (out == NULL) {
-        ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    len = ngx_strlen(out);
-    p = ngx_pnalloc(r->pool, len);
-
-    if (p == NULL) {
-        free(out);
-        ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_memcpy(p, out, len);
-    free(out);
-
-    ngx_tthc_finalize(r, ngx_tthc_send_json(r, ctx->created
-                                               ? NGX_HTTP_CREATED : NGX_HTTP_OK,
-                                            p, len));
+    ngx_tthc_finalize(r, ngx_tthc_send_rpc_reply(r, reply,
+                                                 ctx->created ? NGX_HTTP_CREATED
+                                                              : NGX_HTTP_OK));
 }
 
 

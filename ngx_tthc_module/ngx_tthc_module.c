@@ -113,6 +113,13 @@ static ngx_command_t  ngx_tthc_commands[] = {
       offsetof(ngx_tthc_main_conf_t, session_idle),
       NULL },
 
+    { ngx_string("tthc_test_clock"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_tthc_main_conf_t, test_clock),
+      NULL },
+
     { ngx_string("tthc_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_tthc_api,
@@ -170,6 +177,7 @@ ngx_tthc_create_main_conf(ngx_conf_t *cf)
     mcf->max_request_size = NGX_CONF_UNSET;
     mcf->rpc_timeout = NGX_CONF_UNSET_MSEC;
     mcf->session_idle = NGX_CONF_UNSET;
+    mcf->test_clock = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -185,6 +193,7 @@ ngx_tthc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(mcf->max_request_size, 100 * 1024 * 1024);
     ngx_conf_init_msec_value(mcf->rpc_timeout, 10000);
     ngx_conf_init_value(mcf->session_idle, 1800);
+    ngx_conf_init_value(mcf->test_clock, 0);
 
     if (mcf->redis.len == 0) {
         ngx_str_set(&mcf->redis, "127.0.0.1:6379");
@@ -557,11 +566,32 @@ ngx_tthc_dispatch(ngx_http_request_t *r)
         }
     }
 
-    /* me/dossiers, me/dossiers/{code}, me/dossiers/{code}/files/{sha256} */
+    /* files: one upload (docs/contracts-workflow.md "Edge API") */
+
+    if (ngx_tthc_seg_is(s[0], "files") && n == 1) {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_tthc_not_allowed(r, "POST");
+        }
+
+        return ngx_tthc_files_handler(r);
+    }
+
+    /*
+     * me/dossiers, me/dossiers/{code}, me/dossiers/{code}/files/{sha256},
+     * me/dossiers/{code}/actions
+     */
 
     if (ngx_tthc_seg_is(s[0], "me") && n >= 2
         && ngx_tthc_seg_is(s[1], "dossiers"))
     {
+        if (n == 4 && ngx_tthc_seg_is(s[3], "actions")) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_me_action_handler(r, &s[2]);
+        }
+
         if (!get) {
             return ngx_tthc_not_allowed(r, "GET, HEAD");
         }
@@ -579,9 +609,57 @@ ngx_tthc_dispatch(ngx_http_request_t *r)
         }
     }
 
-    /* staff/signin, staff/accounts[/{id}], staff/dossiers/{code}[/files/{sha}] */
+    /*
+     * staff/signin, staff/accounts[/{id}], staff/inbox, staff/actions,
+     * staff/dossiers, staff/dossiers/{code}[/files/{sha}|/actions],
+     * staff/procedures/{code}/process
+     */
 
     if (ngx_tthc_seg_is(s[0], "staff") && n >= 2) {
+
+        if (n == 2 && ngx_tthc_seg_is(s[1], "inbox")) {
+            if (!get) {
+                return ngx_tthc_not_allowed(r, "GET, HEAD");
+            }
+
+            return ngx_tthc_inbox_handler(r);
+        }
+
+        if (n == 2 && ngx_tthc_seg_is(s[1], "actions")) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_staff_batch_handler(r);
+        }
+
+        if (n == 2 && ngx_tthc_seg_is(s[1], "dossiers")) {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_staff_register_handler(r);
+        }
+
+        if (n == 4 && ngx_tthc_seg_is(s[1], "dossiers")
+            && ngx_tthc_seg_is(s[3], "actions"))
+        {
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_staff_action_handler(r, &s[2]);
+        }
+
+        if (n == 4 && ngx_tthc_seg_is(s[1], "procedures")
+            && ngx_tthc_seg_is(s[3], "process"))
+        {
+            if (!(r->method & (NGX_TTHC_GET|NGX_HTTP_PUT))) {
+                return ngx_tthc_not_allowed(r, "GET, HEAD, PUT");
+            }
+
+            return ngx_tthc_staff_process_handler(r, &s[2]);
+        }
 
         if (n == 2 && ngx_tthc_seg_is(s[1], "signin")) {
             if (r->method != NGX_HTTP_POST) {

@@ -3,8 +3,10 @@
  * ngx_tthc_module: the edge of tthc.
  *
  * Routing and JSON API, catalogue and status read models served from Redis,
- * streaming dossier uploads.  Never blocks the event loop: Redis is spoken
- * through hiredis' async API bound to nginx events (ngx_tthc_redis.c), disk
+ * streaming dossier uploads, sessions, and the handling workflow (uploads,
+ * actions as request/reply jobs, the officials' inbox).  Never blocks the
+ * event loop: Redis is spoken through hiredis' async API bound to nginx
+ * events (ngx_tthc_redis.c), disk
  * syncs run in an nginx thread pool (ngx_tthc_store.c), MariaDB is never
  * touched here.  Names shared with the workers: docs/contracts.md.
  */
@@ -20,6 +22,7 @@
 #include <ngx_thread_pool.h>
 
 #include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 #include <jansson.h>
 
 
@@ -43,6 +46,7 @@ typedef struct {
     ngx_str_t                   thread_pool_name;
     ngx_thread_pool_t          *thread_pool;
     off_t                       max_request_size;
+    ngx_flag_t                  test_clock;     /* now += tthc:{clock}:offset_ms */
 } ngx_tthc_main_conf_t;
 
 
@@ -102,6 +106,8 @@ ngx_int_t ngx_tthc_redis_command(ngx_http_request_t *r,
     const char **argv, const size_t *argvlen);
 ngx_int_t ngx_tthc_redis_fire(int argc, const char **argv,
     const size_t *argvlen);
+ngx_int_t ngx_tthc_redis_fire_cb(redisCallbackFn *cb, void *data, int argc,
+    const char **argv, const size_t *argvlen);
 
 #define NGX_TTHC_JOB_ARGC  11
 
@@ -133,6 +139,9 @@ typedef void (*ngx_tthc_rpc_handler_pt)(ngx_http_request_t *r, json_t *reply,
 ngx_int_t ngx_tthc_rpc_call(ngx_http_request_t *r, const char *type,
     json_t *payload, ngx_tthc_rpc_handler_pt handler, void *data);
 ngx_int_t ngx_tthc_send_rpc_error(ngx_http_request_t *r, json_t *reply);
+ngx_int_t ngx_tthc_send_rpc_reply(ngx_http_request_t *r, json_t *reply,
+    ngx_uint_t status);
+json_t *ngx_tthc_actor(ngx_http_request_t *r);
 
 
 /* identity endpoints */
@@ -147,6 +156,20 @@ ngx_int_t ngx_tthc_private_dossier_handler(ngx_http_request_t *r,
 ngx_int_t ngx_tthc_read_json_body(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler);
 json_t *ngx_tthc_body_json(ngx_http_request_t *r);
+
+
+/* the handling workflow (docs/contracts-workflow.md "Edge API") */
+
+ngx_int_t ngx_tthc_files_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_staff_action_handler(ngx_http_request_t *r,
+    ngx_str_t *code);
+ngx_int_t ngx_tthc_staff_batch_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_staff_register_handler(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_staff_process_handler(ngx_http_request_t *r,
+    ngx_str_t *procedure);
+ngx_int_t ngx_tthc_me_action_handler(ngx_http_request_t *r, ngx_str_t *code);
+ngx_int_t ngx_tthc_inbox_handler(ngx_http_request_t *r);
+ngx_uint_t ngx_tthc_procedure_code_valid(ngx_str_t *code);
 
 
 /* responses */
@@ -189,6 +212,7 @@ ngx_int_t ngx_tthc_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_tthc_submit_handler(ngx_http_request_t *r);
 ngx_int_t ngx_tthc_submit_init_process(ngx_cycle_t *cycle);
 void ngx_tthc_submit_exit_process(void);
+const char *ngx_tthc_sniff(ngx_pool_t *pool, const u_char *buf, size_t len);
 
 
 const char *ngx_tthc_application_validate(json_t *in,
@@ -215,6 +239,8 @@ ngx_int_t ngx_tthc_store_open_tmp(ngx_http_request_t *r, ngx_tthc_file_t *f);
 void ngx_tthc_store_discard(ngx_tthc_file_t *f);
 ngx_int_t ngx_tthc_store_commit(ngx_http_request_t *r, ngx_array_t *files,
     ngx_str_t *code, ngx_str_t *manifest, ngx_tthc_store_done_pt done);
+ngx_int_t ngx_tthc_store_commit_files(ngx_http_request_t *r,
+    ngx_array_t *files, ngx_tthc_store_done_pt done);
 
 
 extern ngx_module_t  ngx_tthc_module;

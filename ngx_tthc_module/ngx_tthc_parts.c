@@ -57,6 +57,37 @@ ngx_tthc_submit_exit_process(void)
 }
 
 
+/*
+ * The media type of a file from its first bytes (the declared type never
+ * counts), copied to the pool: libmagic's string lives only until its next
+ * call.  NULL only when out of memory.
+ */
+
+const char *
+ngx_tthc_sniff(ngx_pool_t *pool, const u_char *buf, size_t len)
+{
+    u_char      *p;
+    size_t       n;
+    const char  *mt;
+
+    mt = ngx_tthc_magic ? magic_buffer(ngx_tthc_magic, buf, len) : NULL;
+    if (mt == NULL) {
+        mt = "application/octet-stream";
+    }
+
+    n = ngx_strlen(mt);
+
+    p = ngx_pnalloc(pool, n + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, mt, n + 1);
+
+    return (const char *) p;
+}
+
+
 /* component lookup in the cached procedure */
 
 json_t *
@@ -324,7 +355,7 @@ ngx_tthc_part_end(void *ud)
 
     u_char            digest[crypto_hash_sha256_BYTES];
     json_t           *app, *comp, *out;
-    const char       *err, *field, *mt;
+    const char       *err, *field;
     json_error_t      jerr;
     ngx_tthc_file_t  *f;
 
@@ -383,23 +414,10 @@ ngx_tthc_part_end(void *ud)
                                   (const char *) f->component.data);
     }
 
-    mt = magic_buffer(ngx_tthc_magic, ctx->sniff, ctx->sniff_len);
-    f->media_type = mt ? mt : "application/octet-stream";
-
-    /* libmagic's strings live until the next call: keep a copy */
-
-    {
-        size_t   len;
-        u_char  *p;
-
-        len = ngx_strlen(f->media_type);
-        p = ngx_pnalloc(ctx->request->pool, len + 1);
-        if (p == NULL) {
-            return ngx_tthc_set_error(ctx, "INTERNAL_ERROR", NULL);
-        }
-
-        ngx_memcpy(p, f->media_type, len + 1);
-        f->media_type = (const char *) p;
+    f->media_type = ngx_tthc_sniff(ctx->request->pool, ctx->sniff,
+                                   ctx->sniff_len);
+    if (f->media_type == NULL) {
+        return ngx_tthc_set_error(ctx, "INTERNAL_ERROR", NULL);
     }
 
     if (ctx->proc) {

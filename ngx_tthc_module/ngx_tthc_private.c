@@ -353,15 +353,26 @@ ngx_tthc_send_file(ngx_http_request_t *r, ngx_tthc_private_ctx_t *ctx,
 
     files = json_object_get(view, "files");
 
-    for (i = 0; i < json_array_size(files); i++) {
-        f = json_array_get(files, i);
-        sha = json_string_value(json_object_get(f, "sha256"));
+    for (n = 0; n < 2; n++) {
 
-        if (sha && ngx_strlen(sha) == ctx->sha256.len
-            && ngx_strncmp(sha, ctx->sha256.data, ctx->sha256.len) == 0)
-        {
-            goto found;
+        for (i = 0; i < json_array_size(files); i++) {
+            f = json_array_get(files, i);
+            sha = json_string_value(json_object_get(f, "sha256"));
+
+            if (sha && ngx_strlen(sha) == ctx->sha256.len
+                && ngx_strncmp(sha, ctx->sha256.data, ctx->sha256.len) == 0)
+            {
+                goto found;
+            }
         }
+
+        /* officials also reach the files attached by actions that are
+         * not addressed to the applicant (opinions, extension slips) */
+        if (!ctx->staff) {
+            break;
+        }
+
+        files = json_object_get(view, "outputs");
     }
 
     return ngx_tthc_send_error(r, "NOT_FOUND");

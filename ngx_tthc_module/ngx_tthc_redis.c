@@ -574,6 +574,33 @@ ngx_tthc_redis_fire(int argc, const char **argv, const size_t *argvlen)
 
 
 /*
+ * A command whose reply goes to a plain hiredis callback, bound to no
+ * request: cb(ac, reply, data) runs once, with NULL if the connection goes
+ * first.  The callback must not touch any request (e.g. it notes a script's
+ * SHA-1 in process memory); no timer, a stalled Redis is caught by the
+ * request-bound commands sent after it on the same connection.
+ */
+
+ngx_int_t
+ngx_tthc_redis_fire_cb(redisCallbackFn *cb, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    if (!ngx_tthc_redis_ready()) {
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(ngx_tthc_redis.ac, cb, data, argc, argv,
+                              argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * The arguments of a job (docs/contracts.md "Jobs"):
  * XADD STREAM * type T key K payload P attempt 0; argv and argvlen must hold
  * NGX_TTHC_JOB_ARGC entries.

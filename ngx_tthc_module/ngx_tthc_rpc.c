@@ -19,6 +19,8 @@
 
 #include <sodium.h>
 
+#include "tthc_scope.h"
+
 
 #define NGX_TTHC_RPC_POLL_FIRST  5
 #define NGX_TTHC_RPC_POLL_MAX    250
@@ -335,4 +337,97 @@ ngx_tthc_send_rpc_error(ngx_http_request_t *r, json_t *reply)
     field = json_string_value(json_object_get(reply, "field"));
 
     return ngx_tthc_send_error_field(r, code ? code : "INTERNAL_ERROR", field);
+}
+
+
+/*
+ * A worker's reply passed through to the client: {"ok":true, ...} answers
+ * "status" with the rest of the object; anything else is an error
+ * (ngx_tthc_send_rpc_error).  The reply stays the caller's.
+ */
+
+static void
+ngx_tthc_free_cleanup(void *data)
+{
+    free(data);
+}
+
+
+ngx_int_t
+ngx_tthc_send_rpc_reply(ngx_http_request_t *r, json_t *reply,
+    ngx_uint_t status)
+{
+    char                *out;
+    ngx_pool_cleanup_t  *cln;
+
+    if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+        return ngx_tthc_send_rpc_error(r, reply);
+    }
+
+    json_object_del(reply, "ok");
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    out = json_dumps(reply, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* sent from jansson's buffer as it is, freed with the request */
+
+    cln->handler = ngx_tthc_free_cleanup;
+    cln->data = out;
+
+    return ngx_tthc_send_json(r, status, (u_char *) out, ngx_strlen(out));
+}
+
+
+/*
+ * Who asks, for the workers (docs/contracts-workflow.md "Edge API"):
+ * officials {"kind":"staff","uid","roles":[..],"agency","dept","name","ip"},
+ * applicants {"kind":"applicant","uid","name","ip"}.  The workers reload
+ * the account by uid; the rest is for their checks and the history.
+ */
+
+json_t *
+ngx_tthc_actor(ngx_http_request_t *r)
+{
+    json_t              *roles;
+    ngx_uint_t           bit;
+    ngx_tthc_session_t  *s;
+
+    s = ngx_tthc_req(r)->session;
+
+    if (s->applicant) {
+        return json_pack("{s:s,s:s%,s:s%,s:s%}",
+                         "kind", "applicant",
+                         "uid", s->uid.data, s->uid.len,
+                         "name", s->name.data, s->name.len,
+                         "ip", r->connection->addr_text.data,
+                         r->connection->addr_text.len);
+    }
+
+    roles = json_array();
+    if (roles == NULL) {
+        return NULL;
+    }
+
+    for (bit = 1; bit <= TTHC_ROLE_SYSADMIN; bit <<= 1) {
+        if (s->roles & bit) {
+            json_array_append_new(roles, json_string(tthc_role_name(bit)));
+        }
+    }
+
+    return json_pack("{s:s,s:s%,s:o,s:s%,s:s%,s:s%,s:s%}",
+                     "kind", "staff",
+                     "uid", s->uid.data, s->uid.len,
+                     "roles", roles,
+                     "agency", s->agency.data, s->agency.len,
+                     "dept", s->dept.data, s->dept.len,
+                     "name", s->name.data, s->name.len,
+                     "ip", r->connection->addr_text.data,
+                     r->connection->addr_text.len);
 }

@@ -178,6 +178,10 @@ ngx_tthc_commit_thread(void *data, ngx_log_t *log)
         }
     }
 
+    if (cm->code.len == 0) {
+        return;                             /* files only, no journal entry */
+    }
+
     ngx_sprintf((u_char *) dir, "%V/journal%Z", &cm->store);
     ngx_sprintf((u_char *) tmp, "%V/tmp/%V.journal%Z", &cm->store, &cm->code);
     ngx_sprintf((u_char *) path, "%V/journal/%V.json%Z", &cm->store,
@@ -291,8 +295,10 @@ ngx_tthc_commit_done(ngx_event_t *ev)
 
     } else if (ctx->commit->err) {
         ngx_log_error(NGX_LOG_CRIT, c->log, ctx->commit->err,
-                      "tthc store: %s failed for dossier %V",
-                      ctx->commit->what, &ctx->commit->code);
+                      "tthc store: %s failed for %s%V",
+                      ctx->commit->what,
+                      ctx->commit->code.len ? "dossier " : "an upload",
+                      &ctx->commit->code);
 
         ctx->done(r, NGX_ERROR);
 
@@ -322,7 +328,7 @@ ngx_tthc_store_commit(ngx_http_request_t *r, ngx_array_t *files,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_tthc_module);
 
-    if (mcf->store.len + code->len + 64 >= NGX_MAX_PATH) {
+    if (mcf->store.len + code->len + 64 + 128 >= NGX_MAX_PATH) {
         return NGX_ERROR;
     }
 
@@ -359,4 +365,20 @@ ngx_tthc_store_commit(ngx_http_request_t *r, ngx_array_t *files,
     r->aio = 1;
 
     return NGX_OK;
+}
+
+
+/*
+ * Files alone, without a journal entry (POST /api/v1/files: an upload that
+ * an action attaches later): each is fsync'ed and linked into files/ in the
+ * thread pool; done(r, NGX_OK | NGX_ERROR) as above.
+ */
+
+ngx_int_t
+ngx_tthc_store_commit_files(ngx_http_request_t *r, ngx_array_t *files,
+    ngx_tthc_store_done_pt done)
+{
+    ngx_str_t  none = ngx_null_string;
+
+    return ngx_tthc_store_commit(r, files, &none, &none, done);
 }

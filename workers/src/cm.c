@@ -2,6 +2,7 @@
  * rest of the worker code does not depend on the exact common/ signatures.
  * No rule is implemented here. */
 #include "wk.h"
+#include "tthc_errors.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -114,4 +115,10 @@ int wk_scope_account(unsigned actor_roles, const char *actor_agency,
 {
     tthc_actor_t a = { actor_roles, actor_agency };
     return tthc_scope_account_admin(&a, target_agency, target_roles);
+}
+
+const char *wk_error_message(const char *code)
+{
+    const tthc_error_t *e = code ? tthc_error_get(code) : NULL;
+    return e ? e->message : NULL;
 }

@@ -45,7 +45,7 @@ void wf_thresholds(const tthc_calendar_t *cal, const wf_dossier *d, time_t trans
 
 typedef struct {
     int found;
-    char aname[256], pname[600], dept_name[256];
+    char aname[256], pname[600], assignee[256];
     time_t transfer_due, step_start, step_due;
     long budget;
 } extra_ud;
@@ -62,6 +62,7 @@ static int extra_cb(const wk_row *r, void *ud)
         wk_dbtime_parse(r->v[3], &u->step_start);
     if (r->v[4])
         wk_dbtime_parse(r->v[4], &u->step_due);
+    snprintf(u->assignee, sizeof(u->assignee), "%s", r->v[5] ? r->v[5] : "");
     return 1;
 }
 
@@ -130,9 +131,10 @@ wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
     if (wk_db_exec(db,
                    "SELECT d.applicant_name, p.name,"
                    " (SELECT transfer_due_at FROM dossier_agency_time WHERE agency_id = ? AND dossier_id = d.id),"
-                   " s.started_at, s.budget_due_at"
+                   " s.started_at, s.budget_due_at, o.name"
                    " FROM dossiers d JOIN procedures p ON p.id = d.procedure_id"
                    " LEFT JOIN dossier_steps s ON s.dossier_id = ? AND s.visit = ?"
+                   " LEFT JOIN officials o ON o.id = d.assignee_id"
                    " WHERE d.id = ?", q, 4, extra_cb, &x, NULL, NULL) != 0)
         return WK_TRANSIENT;
 
@@ -145,12 +147,13 @@ wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
         sw = tthc_warn_instant(cal, sd, (long long)w * 60);
     }
     const char *colour = colour_at(&d, now, y, red);
-    if (colour && strcmp(colour, d.warning)) {
-        wk_param u[] = { WK_STR(colour), WK_INT(d.id) };
+    if (colour ? strcmp(colour, d.warning) != 0 : d.warning[0] != '\0') {
+        /* paused, done and closed dossiers have no colour (T9) */
+        wk_param u[] = { colour ? WK_STR(colour) : WK_NULLP, WK_INT(d.id) };
         if (wk_db_exec(db, "UPDATE dossiers SET warning = ? WHERE id = ?", u, 2, NULL, NULL, NULL, NULL) != 0)
             return WK_TRANSIENT;
-        wk_info("warn", "marked code=%s warning=%s", d.code, colour);
-        snprintf(d.warning, sizeof(d.warning), "%s", colour);
+        wk_info("warn", "marked code=%s warning=%s", d.code, colour ? colour : "none");
+        snprintf(d.warning, sizeof(d.warning), "%s", colour ? colour : "");
     }
 
     /* take it out of where it was */
@@ -190,7 +193,8 @@ wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
             "step", s ? json_pack("{s:i, s:s, s:s, s:o}", "position", s->pos, "name", s->name, "role", s->role,
                                   "department", s->dept_id ? json_integer(s->dept_id) : json_null())
                       : json_null(),
-            "assignee", d.assignee_id ? json_pack("{s:I}", "id", (json_int_t)d.assignee_id) : json_null(),
+            "assignee", d.assignee_id ? json_pack("{s:I, s:s}", "id", (json_int_t)d.assignee_id, "name", x.assignee)
+                                      : json_null(),
             "receipt_at", (json_int_t)d.receipt_at, "due_at", (json_int_t)d.due_at,
             "yellow_at", (json_int_t)(y ? y : FAR_FUTURE), "red_at", (json_int_t)(red ? red : FAR_FUTURE),
             "step_due_at", (json_int_t)(sd ? sd : FAR_FUTURE), "step_warn_at", (json_int_t)(sw ? sw : FAR_FUTURE),

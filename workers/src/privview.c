@@ -3,6 +3,7 @@
  * owner and the officials in scope) and the applicant's own list,
  * tthc:a:{APPLICANT_ID}:order + :items (below).  Built from MariaDB only. */
 #include "wk.h"
+#include "workflow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,28 @@ wk_rc wk_private_publish(wk_db *db, wk_rds *r, const char *code)
     json_object_set(v, "files", files);
     json_object_set(v, "application", u.app);
     json_object_set_new(v, "workflow", wk_workflow_view(db, code, 1));
+    /* issue 4: the full history, the files attached by actions (H2), and
+     * the agencies of a joint process that may read it (T8) */
+    json_object_set_new(v, "history", wf_history(db, u.id));
+    json_t *outs = wf_outputs(db, u.id);
+    size_t oi;
+    json_t *of;
+    json_array_foreach(outs, oi, of) {
+        /* the applicant may download what is addressed to them; internal
+         * opinions and extension slips stay in "outputs" (staff only) */
+        const char *k = json_string_value(json_object_get(of, "kind"));
+        if (k && strcmp(k, "output") && strcmp(k, "extension"))
+            json_array_append_new(files, json_pack("{s:O, s:O, s:O, s:O, s:O, s:s}",
+                                                   "component", json_is_string(json_object_get(of, "component"))
+                                                                ? json_object_get(of, "component")
+                                                                : json_object_get(of, "kind"),
+                                                   "name", json_object_get(of, "name"),
+                                                   "size", json_object_get(of, "size"),
+                                                   "media_type", json_object_get(of, "media_type"),
+                                                   "sha256", json_object_get(of, "sha256"), "kind", k));
+    }
+    json_object_set_new(v, "outputs", outs);
+    json_object_set_new(v, "current_agencies", wf_current_agencies(db, code));
     out = json_dumps(v, JSON_COMPACT);
     if (out == NULL) {
         rc = WK_PERMANENT;

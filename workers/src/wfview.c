@@ -58,13 +58,13 @@ static int agencies_cb(const wk_row *r, void *ud)
     arr_ud *u = ud;
     long long budget = strtoll(r->v[4], NULL, 10), ext = strtoll(r->v[5], NULL, 10);
     long long used = strtoll(r->v[6], NULL, 10);
-    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:b}",
+    /* T8: late = used more than its share of the process; an extension it
+     * asked for is recorded against it ("extended") */
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:b, s:b}",
                           "agency", str_or_null(r->v[0]), "name", str_or_null(r->v[1]),
                           "received_at", dbtime_json(r->v[2]), "transfer_due_at", dbtime_json(r->v[3]),
                           "budget_minutes", (json_int_t)budget, "extension_minutes", (json_int_t)ext,
-                          "used_minutes", (json_int_t)used,
-                          /* T8: an extension counts against the agency that asked */
-                          "late", ext > 0 || used > budget);
+                          "used_minutes", (json_int_t)used, "late", used > budget, "extended", ext > 0);
     if (o)
         json_array_append_new(u->arr, o);
     return 0;
@@ -182,4 +182,104 @@ json_t *wk_workflow_view(wk_db *db, const char *code, int staff)
         return json_null();
     json_t *o = wf_object(db, &d, pf ? &p : NULL, 1, staff);
     return o ? o : json_null();
+}
+
+json_t *wf_applicant_name(wk_db *db, long long dossier_id)
+{
+    name_ud u = { "", 0 };
+    wk_param q[] = { WK_INT(dossier_id) };
+    if (wk_db_exec(db, "SELECT applicant_name FROM dossiers WHERE id = ?", q, 1, name_cb, &u, NULL, NULL) != 0
+        || !u.found)
+        return json_null();
+    return json_string(u.name);
+}
+
+static int comp_cb(const wk_row *r, void *ud)
+{
+    json_t *arr = ud;
+    json_array_append_new(arr, json_pack("{s:s, s:o, s:s}", "component", r->v[0],
+                                         "component_name", str_or_null(r->v[1]), "name", r->v[2]));
+    return 0;
+}
+
+/* the receipt slip's components: what the dossier holds (submitted files) */
+json_t *wf_components(wk_db *db, long long dossier_id)
+{
+    json_t *arr = json_array();
+    wk_param q[] = { WK_INT(dossier_id) };
+    wk_db_exec(db, "SELECT f.component_code, c.name, f.original_name FROM dossier_files f"
+                   " JOIN dossiers d ON d.id = f.dossier_id"
+                   " LEFT JOIN components c ON c.procedure_id = d.procedure_id AND c.code = f.component_code"
+                   " WHERE f.dossier_id = ? ORDER BY f.position", q, 1, comp_cb, arr, NULL, NULL);
+    return arr;
+}
+
+static int hist_cb(const wk_row *r, void *ud)
+{
+    json_t *arr = ud;
+    json_error_t je;
+    json_t *files = r->v[7] ? json_loads(r->v[7], 0, &je) : NULL;
+    json_t *o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "status", atoi(r->v[0]),
+                          "label", r->v[1] ? r->v[1] : "", "note", str_or_null(r->v[2]),
+                          "actor", str_or_null(r->v[3]), "at", dbtime_json(r->v[4]),
+                          "action", str_or_null(r->v[5]),
+                          "step", r->v[6] ? json_integer(atoi(r->v[6])) : json_null(),
+                          "files", files ? files : json_array(),
+                          "agency", str_or_null(r->v[8]));
+    if (o)
+        json_array_append_new(arr, o);
+    return 0;
+}
+
+/* the full history (private view): who, when, what, at which step, with
+ * which files (H1, H2) */
+json_t *wf_history(wk_db *db, long long dossier_id)
+{
+    json_t *arr = json_array();
+    wk_param q[] = { WK_INT(dossier_id) };
+    wk_db_exec(db, "SELECT h.status, h.label, h.note, h.actor, h.at, h.action, h.step_position, h.files, ag.code"
+                   " FROM dossier_history h LEFT JOIN agencies ag ON ag.id = h.agency_id"
+                   " WHERE h.dossier_id = ? ORDER BY h.id", q, 1, hist_cb, arr, NULL, NULL);
+    return arr;
+}
+
+static int out_cb(const wk_row *r, void *ud)
+{
+    json_t *arr = ud;
+    json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I, s:s, s:s, s:I}", "kind", r->v[0],
+                                         "component", str_or_null(r->v[1]), "name", r->v[2],
+                                         "size", (json_int_t)strtoll(r->v[3], NULL, 10), "media_type", r->v[4],
+                                         "sha256", r->v[5], "history_id", (json_int_t)strtoll(r->v[6], NULL, 10)));
+    return 0;
+}
+
+/* files attached by actions (H2) */
+json_t *wf_outputs(wk_db *db, long long dossier_id)
+{
+    json_t *arr = json_array();
+    wk_param q[] = { WK_INT(dossier_id) };
+    wk_db_exec(db, "SELECT kind, component, name, size, media_type, sha256, history_id FROM dossier_outputs"
+                   " WHERE dossier_id = ? ORDER BY id", q, 1, out_cb, arr, NULL, NULL);
+    return arr;
+}
+
+/* agencies that may read the dossier besides the receiving one: the current
+ * one and every agency of its process (joint procedures, T8) */
+json_t *wf_current_agencies(wk_db *db, const char *code)
+{
+    json_t *arr = json_array();
+    wf_dossier d;
+    if (wf_dossier_load(db, code, 0, 0, &d) != 1)
+        return arr;
+    wf_process p;
+    if (wf_process_load(db, &d, &p) == 1)
+        for (int i = 0; i < p.n; i++) {
+            int seen = 0;
+            for (size_t k = 0; k < json_array_size(arr); k++)
+                if (!strcmp(json_string_value(json_array_get(arr, k)), p.s[i].agency))
+                    seen = 1;
+            if (!seen)
+                json_array_append_new(arr, json_string(p.s[i].agency));
+        }
+    return arr;
 }

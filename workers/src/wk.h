@@ -221,6 +221,8 @@ int  wk_fold(const char *in, size_t len, char *out, size_t outsz);
 int  wk_mask_name(const char *in, char *out, size_t outsz);
 int  wk_mask_id(const char *in, char *out, size_t outsz);
 const char *wk_status_label(int st);
+/* the Vietnamese message of a stable error code (common/tthc_errors), NULL if unknown */
+const char *wk_error_message(const char *code);
 /* parse a dossier code: agency (<=31 chars), date YYMMDD, seq. 0 ok / -1 */
 int  wk_code_parse(const char *code, char agency[32], char date[7], int *seq);
 int  wk_agency_code_valid(const char *code);

@@ -129,6 +129,11 @@ int  wf_setting(wk_db *db, const char *name, char *out, size_t outsz);  /* 1 / 0
 json_t *wf_object(wk_db *db, const wf_dossier *d, const wf_process *p, int detail, int staff);
 void    wf_iso(time_t t, char out[40]);      /* "" when t == 0 */
 json_t *wf_time(time_t t);                   /* ISO +07:00 or null */
+json_t *wf_applicant_name(wk_db *db, long long dossier_id);
+json_t *wf_components(wk_db *db, long long dossier_id);      /* receipt slip */
+json_t *wf_history(wk_db *db, long long dossier_id);         /* full history */
+json_t *wf_outputs(wk_db *db, long long dossier_id);         /* action files */
+json_t *wf_current_agencies(wk_db *db, const char *code);    /* agencies of its process */
 
 /* ---- inbox.c --------------------------------------------------------- */
 /* place the dossier's item where it belongs now (or take it out) and

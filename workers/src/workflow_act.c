@@ -44,7 +44,7 @@ static const struct {
     { "confirm_result", ACT_CONFIRM_RESULT, "Đã có kết quả giải quyết", 0 },
     { "return_result", ACT_RETURN_RESULT, "Đã trả kết quả", 0 },
     { "stop", ACT_STOP, "Dừng xử lý", 1 },
-    { "withdraw", ACT_WITHDRAW, "Rút hồ sơ theo yêu cầu của công dân", 0 },
+    { "withdraw", ACT_WITHDRAW, "Rút hồ sơ theo yêu cầu của công dân", 1 },
 };
 
 static int act_index(const char *name)
@@ -134,7 +134,7 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
     int at_step = !strcmp(d->stage, "step");
     snprintf(label, lsz, "%s", acts[q->ai].label);
 
-    if (acts[q->ai].note && (q->note == NULL || q->note[0] == '\0'))
+    if (acts[q->ai].note && !(a->applicant && q->act == ACT_WITHDRAW) && (q->note == NULL || q->note[0] == '\0'))
         return err_field("NOTE_REQUIRED", "note");
 
     switch (q->act) {
@@ -167,12 +167,13 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
         }
         if (wf_open_visit(db, q, d, p, p->s[0].pos, d->receipt_at, 1) != 0)
             return wk_rpc_db_error(q->c, "open visit");
-        json_t *comps = json_array();
+        json_t *files = json_array();
         for (int i = 0; i < q->nfiles; i++)
-            json_array_append_new(comps, json_string(q->files[i].name));
-        *extra = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o}", "code", d->code, "procedure", d->pcode,
+            json_array_append_new(files, json_string(q->files[i].name));
+        *extra = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:o, s:o}", "code", d->code, "procedure", d->pcode,
                            "receipt_at", wf_time(d->receipt_at), "due_at", wf_time(d->due_at),
-                           "supplement_count", d->supplement_count, "files", comps);
+                           "supplement_count", d->supplement_count, "files", files,
+                           "applicant", wf_applicant_name(db, d->id), "components", wf_components(db, d->id));
         return NULL;
     }
     case ACT_FORWARD:
@@ -368,9 +369,9 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
             if (q->act != ACT_WITHDRAW)
                 return err_field("ILLEGAL_TRANSITION", "action");
         } else if (!is_desk_of(a, d->agency_id)
-                   && !(q->act == ACT_STOP && is_leader_of(a, d->cur_agency_id ? d->cur_agency_id : d->agency_id))
-                   && !(at_step && s && is_holder(a, s, d)
-                        && (s->actions & (q->act == ACT_STOP ? WF_A_STOP : WF_A_WITHDRAW)))) {
+                   && !(q->act == ACT_STOP && is_leader_of(a, d->cur_agency_id ? d->cur_agency_id : d->agency_id))) {
+            /* the desk (for the applicant's paper request) or the leader of
+             * the agency holding it; a step's own handler cannot */
             return err_field("NOT_STEP_HOLDER", NULL);
         }
         if (wf_close_visit(db, q, d, acts[q->ai].name) != 0)
@@ -408,9 +409,10 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
         time_t start;
         if (!strcmp(mode, "resume")) {
             /* 002 Art.12.3: the paused clock resumes */
-            long left = wf_minutes_between(q, d->paused_at, d->due_at);
+            long long left = d->due_at > d->paused_at
+                             ? tthc_working_seconds_between(q->cal, d->paused_at, d->due_at) : 0;
             start = tthc_next_working_start(q->cal, q->now);
-            d->due_at = tthc_add_working_minutes(q->cal, q->now, left);
+            d->due_at = tthc_add_working_seconds(q->cal, q->now, left < 0 ? 0 : left);
         } else {
             /* 000 Art.14.5.b, 004 Art.12.2.a: a new receipt, from zero */
             d->receipt_at = tthc_receipt_time(q->cal, q->now);
@@ -626,7 +628,7 @@ static json_t *parse_req(wk_rpc *c, json_t *req, wf_req *q, int applicant)
         if (!json_is_string(note) || strlen(json_string_value(note)) > NOTE_MAX)
             return err_field("INVALID_REQUEST", "note");
         q->note = json_string_value(note);
-        while (*q->note == ' ')
+        while (*q->note == ' ' || *q->note == '\t' || *q->note == '\n' || *q->note == '\r')
             q->note++;
     }
     json_t *idem = json_object_get(body, "idempotency_key");
@@ -729,14 +731,18 @@ json_t *wk_rpc_staff_batch(wk_rpc *c, json_t *req)
         char ag[32], dt[7];
         int seq;
         if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0) {
-            json_array_append_new(results, json_pack("{s:o, s:b, s:s}", "code", code ? json_string(code) : json_null(),
-                                                     "ok", 0, "error", "INVALID_DOSSIER_CODE"));
+            json_array_append_new(results, json_pack("{s:o, s:b, s:s, s:s}", "code", code ? json_string(code) : json_null(),
+                                                     "ok", 0, "error", "INVALID_DOSSIER_CODE",
+                                                     "message", wk_error_message("INVALID_DOSSIER_CODE")));
             continue;
         }
         q.idem = idem;
         json_t *r = act_one(&q, code);
         if (json_is_false(json_object_get(r, "ok"))) {
             json_object_set_new(r, "code", json_string(code));
+            const char *msg = wk_error_message(wk_json_str(r, "error"));
+            if (msg)
+                json_object_set_new(r, "message", json_string(msg));
             json_array_append_new(results, r);
         } else {
             json_array_append_new(results, json_pack("{s:s, s:b, s:O, s:o}", "code", code, "ok", 1,
