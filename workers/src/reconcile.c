@@ -144,6 +144,13 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
         wk_info("reconcile", "inbox rebuilt open_dossiers=%ld", ni);
     }
     if (st->data_loss) {
+        /* views that survived may predate the lost writes */
+        long nr = 0;
+        if ((rc = wk_view_refresh_recent(db, r, 15, &nr)) != WK_OK)
+            return rc;
+        wk_info("reconcile", "views of recently changed dossiers republished count=%ld", nr);
+    }
+    if (st->data_loss) {
         wk_info("reconcile", "journal swept after redis data loss ingested=%ld min_age_ms=%ld", swept, min_age);
         st->data_loss = 0;
     }

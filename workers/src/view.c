@@ -201,3 +201,53 @@ wk_rc wk_view_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count)
         *count = done;
     return WK_OK;
 }
+
+/* After Redis lost its last writes (restart or failover with a new run_id):
+ * views that exist may be older than MariaDB.  Every dossier changed in the
+ * last `minutes` gets its views (public, private) and its applicant's list
+ * line republished; older ones cannot be affected by the lost second(s). */
+typedef struct { char (*codes)[72]; long long *owners; int n, cap; } recent_ud;
+static int recent_cb(const wk_row *row, void *ud)
+{
+    recent_ud *u = ud;
+    if (u->n >= u->cap)
+        return 1;
+    snprintf(u->codes[u->n], 72, "%s", row->v[0]);
+    u->owners[u->n] = row->v[1] ? strtoll(row->v[1], NULL, 10) : 0;
+    u->n++;
+    return 0;
+}
+
+wk_rc wk_view_refresh_recent(wk_db *db, wk_rds *r, long minutes, long *count)
+{
+    enum { MAX = 20000 };
+    recent_ud u = { malloc(MAX * 72), malloc(MAX * sizeof(long long)), 0, MAX };
+    *count = 0;
+    if (u.codes == NULL || u.owners == NULL) {
+        free(u.codes);
+        free(u.owners);
+        return WK_TRANSIENT;
+    }
+    wk_param p[] = { WK_INT(minutes) };
+    wk_rc rc = WK_OK;
+    if (wk_db_exec(db, "SELECT code, applicant_id FROM dossiers"
+                       " WHERE updated_at >= UTC_TIMESTAMP(6) - INTERVAL ? MINUTE ORDER BY updated_at DESC",
+                   p, 1, recent_cb, &u, NULL, NULL) != 0)
+        rc = WK_TRANSIENT;
+    for (int i = 0; rc == WK_OK && i < u.n; i++) {
+        wk_rc v = wk_view_publish(db, r, u.codes[i]);
+        if (v == WK_TRANSIENT)
+            rc = v;
+        else if (u.owners[i] && wk_applicant_listed(r, u.owners[i]) == 1
+                 && wk_applicant_put(db, r, u.owners[i], u.codes[i]) == WK_TRANSIENT)
+            rc = WK_TRANSIENT;
+        else
+            (*count)++;
+    }
+    if (u.n == MAX)
+        wk_warn("reconcile", "more than %d dossiers changed recently: older views not refreshed (tthcctl publish)",
+                MAX);
+    free(u.codes);
+    free(u.owners);
+    return rc;
+}

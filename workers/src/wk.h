@@ -247,6 +247,9 @@ wk_rc wk_view_build(wk_db *db, const char *code, char **json);
 wk_rc wk_view_publish(wk_db *db, wk_rds *r, const char *code);
 /* Rebuild views for all dossiers (only_missing: only those absent). */
 wk_rc wk_view_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count);
+/* republish the views of dossiers changed in the last `minutes` (after a
+ * Redis data loss: existing views may be stale) */
+wk_rc wk_view_refresh_recent(wk_db *db, wk_rds *r, long minutes, long *count);
 
 /* ---- catalogue.c ----------------------------------------------------- */
 wk_rc wk_catalogue_publish(wk_db *db, wk_rds *r, long long *version, long *nproc);

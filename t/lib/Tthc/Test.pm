@@ -15,7 +15,9 @@ use JSON::PP ();
 use IO::Socket::INET;
 use IO::Socket::UNIX;
 use Time::HiRes qw(time sleep);
+use Cwd ();
 use File::Basename qw(dirname);
+use Cwd ();
 use File::Spec;
 use Digest::SHA qw(sha256_hex);
 use POSIX qw(strftime);
@@ -35,8 +37,9 @@ our @EXPORT = qw(
   tthcctl_has staff_account unique_name
 );
 
+# the real path: ./tthc recognises a stack's processes by ROOT in their command line
 our $REPO = $ENV{TTHC_REPO}
-  // File::Spec->rel2abs(File::Spec->catdir(dirname(__FILE__), '..', '..', '..'));
+  // Cwd::abs_path(File::Spec->rel2abs(File::Spec->catdir(dirname(__FILE__), '..', '..', '..')));
 our $ROOT = $ENV{TTHC_TEST_ROOT} // "$REPO/var/test";
 our $PORT = $ENV{TTHC_TEST_PORT} // 18080;
 our $BASE = "http://127.0.0.1:$PORT";
