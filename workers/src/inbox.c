@@ -66,6 +66,18 @@ static int extra_cb(const wk_row *r, void *ud)
     return 1;
 }
 
+/* one agency's keys at once (same hash tag): the item, its line, its
+ * queue and the queue's procedure and status indexes */
+static const char *PLACE_LUA =
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) "
+    "for i = 3, 5 do redis.call('ZADD', KEYS[i], ARGV[4], ARGV[1]) end "
+    "return 1";
+static const char *UNPLACE_LUA =
+    "for i = 1, 3 do redis.call('ZREM', KEYS[i], ARGV[1]) end "
+    "if ARGV[2] == '1' then redis.call('HDEL', KEYS[4], ARGV[1]) redis.call('HDEL', KEYS[5], ARGV[1]) end "
+    "return 1";
+
 static void loc_key(const char *code, char *out, size_t n)
 {
     snprintf(out, n, "tthc:d:{%s}:ib", code);
@@ -156,35 +168,10 @@ wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
         snprintf(d.warning, sizeof(d.warning), "%s", colour ? colour : "");
     }
 
-    /* take it out of where it was */
-    char lk[120], old[300] = "";
-    loc_key(d.code, lk, sizeof(lk));
-    redisReply *rep = wk_rds_cmdf(r, "GET %s", lk);
-    if (rep == NULL)
-        return WK_TRANSIENT;
-    if (rep->type == REDIS_REPLY_STRING)
-        snprintf(old, sizeof(old), "%s", rep->str);
-    freeReplyObject(rep);
-    char *bar = strchr(old, '|');
-    if (bar) {
-        *bar = '\0';
-        const char *oz = bar + 1;
-        if (strcmp(oz, zkey)) {
-            rep = wk_rds_cmdf(r, "ZREM %s %s", oz, d.code);
-            if (rep == NULL)
-                return WK_TRANSIENT;
-            freeReplyObject(rep);
-        }
-        if (strcmp(old, agency)) {
-            char ik[120];
-            snprintf(ik, sizeof(ik), "tthc:ib:{ag:%s}:items", old);
-            rep = wk_rds_cmdf(r, "HDEL %s %s", ik, d.code);
-            if (rep == NULL)
-                return WK_TRANSIENT;
-            freeReplyObject(rep);
-        }
-    }
-
+    /* the item, its compact filter line and its queue (with the queue's
+     * procedure and status indexes) */
+    char *js = NULL, line[600] = "", pidx[40] = "", sidx[8] = "", loc[400] = "";
+    long long score = FAR_FUTURE;
     if (zkey[0]) {
         json_t *item = json_pack(
             "{s:s, s:{s:s, s:s}, s:s, s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b, s:i, s:o}",
@@ -201,27 +188,68 @@ wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
             "transfer_due_at", p.joint && x.transfer_due ? json_integer(x.transfer_due) : json_null(),
             "joint", p.joint, "supplement_count", d.supplement_count,
             "warning", d.warning[0] ? json_string(d.warning) : json_null());
-        char *js = item ? json_dumps(item, JSON_COMPACT) : NULL;
+        js = item ? json_dumps(item, JSON_COMPACT) : NULL;
         json_decref(item);
         if (js == NULL)
             return WK_PERMANENT;
-        long long score = !strcmp(d.stage, "reception") ? (long long)d.received_at
-                        : red ? (long long)red : FAR_FUTURE;
-        char ik[120], sc[32], loc[300];
-        snprintf(ik, sizeof(ik), "tthc:ib:{ag:%s}:items", agency);
-        snprintf(sc, sizeof(sc), "%lld", score);
-        snprintf(loc, sizeof(loc), "%s|%s", agency, zkey);
-        const char *a1[] = { "HSET", ik, d.code, js };
-        rep = wk_rds_cmd(r, 4, a1, NULL);
+        score = !strcmp(d.stage, "reception") ? (long long)d.received_at : red ? (long long)red : FAR_FUTURE;
+        for (char *c = x.aname; *c; c++)          /* the line's separators */
+            if (*c == '\t' || *c == '\n')
+                *c = ' ';
+        snprintf(line, sizeof(line), "%d\t%lld\t%lld\t%s\t%s", d.status, (long long)(red ? red : FAR_FUTURE),
+                 (long long)(y ? y : FAR_FUTURE), d.stage, x.aname);
+        snprintf(pidx, sizeof(pidx), "%s", d.pcode);
+        snprintf(sidx, sizeof(sidx), "%d", d.status);
+        snprintf(loc, sizeof(loc), "%s|%s|%s|%s", agency, zkey, pidx, sidx);
+    }
+
+    /* take it out of where it was (another agency, queue, procedure or status) */
+    char lk[120], old[400] = "";
+    loc_key(d.code, lk, sizeof(lk));
+    redisReply *rep = wk_rds_cmdf(r, "GET %s", lk);
+    if (rep == NULL) {
         free(js);
+        return WK_TRANSIENT;
+    }
+    if (rep->type == REDIS_REPLY_STRING)
+        snprintf(old, sizeof(old), "%s", rep->str);
+    freeReplyObject(rep);
+    char *part[4] = { NULL, NULL, NULL, NULL };
+    int nf = 0;
+    for (char *t = old; nf < 4 && t; nf++) {
+        part[nf] = t;
+        t = strchr(t, '|');
+        if (t)
+            *t++ = '\0';
+    }
+    if (nf >= 2 && part[1][0] && strcmp(old, loc) != 0) {
+        char ik[120], fk[120], pk[300], sk[300];
+        snprintf(ik, sizeof(ik), "tthc:ib:{ag:%s}:items", part[0]);
+        snprintf(fk, sizeof(fk), "tthc:ib:{ag:%s}:f", part[0]);
+        snprintf(pk, sizeof(pk), "%s:p:%s", part[1], nf > 2 ? part[2] : "");
+        snprintf(sk, sizeof(sk), "%s:s:%s", part[1], nf > 3 ? part[3] : "");
+        int other_agency = strcmp(part[0], agency) != 0;
+        const char *argv[] = { "EVAL", UNPLACE_LUA, "5", part[1], pk, sk, ik, fk, d.code, other_agency ? "1" : "0" };
+        rep = wk_rds_cmd(r, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
         if (!wk_rds_ok(rep)) {
             if (rep)
                 freeReplyObject(rep);
+            free(js);
             return WK_TRANSIENT;
         }
         freeReplyObject(rep);
-        const char *a2[] = { "ZADD", zkey, sc, d.code };
-        rep = wk_rds_cmd(r, 4, a2, NULL);
+    }
+
+    if (zkey[0]) {
+        char ik[120], fk[120], pk[300], sk[300], sc[32];
+        snprintf(ik, sizeof(ik), "tthc:ib:{ag:%s}:items", agency);
+        snprintf(fk, sizeof(fk), "tthc:ib:{ag:%s}:f", agency);
+        snprintf(pk, sizeof(pk), "%s:p:%s", zkey, pidx);
+        snprintf(sk, sizeof(sk), "%s:s:%s", zkey, sidx);
+        snprintf(sc, sizeof(sc), "%lld", score);
+        const char *argv[] = { "EVAL", PLACE_LUA, "5", ik, fk, zkey, pk, sk, d.code, js, line, sc };
+        rep = wk_rds_cmd(r, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
+        free(js);
         if (!wk_rds_ok(rep)) {
             if (rep)
                 freeReplyObject(rep);
