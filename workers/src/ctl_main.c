@@ -34,7 +34,7 @@ static void usage(FILE *f)
         "commands:\n"
         "  migrate [--dir DIR]    apply sql/migrations/NNNN_*.sql not yet applied (default DIR sql/migrations)\n"
         "  seed FILE              run an SQL seed file (e.g. sql/seed/demo.sql)\n"
-        "  publish                publish the catalogue and rebuild every dossier status view\n"
+        "  publish [--all]        publish the catalogue and the missing status views and lists (--all: every one)\n"
         "  reconcile              run one reconciler pass now\n"
         "  seq-seed               seed the per-agency sequence counters\n"
         "  dead list              list dead-lettered jobs (no payloads)\n"
@@ -87,7 +87,7 @@ static int rc_exit(wk_rc rc)
     return rc == WK_OK ? EX_OK : rc == WK_TRANSIENT ? EX_UNAVAIL : EX_ERR;
 }
 
-static int cmd_publish(ctl *c)
+static int cmd_publish(ctl *c, int all)
 {
     if (need_db(c) || need_rds(c))
         return EX_UNAVAIL;
@@ -96,9 +96,9 @@ static int cmd_publish(ctl *c)
     long na = 0;
     wk_rc rc = wk_catalogue_publish(&c->db, &c->r, &ver, &np);
     if (rc == WK_OK)
-        rc = wk_view_rebuild_all(&c->db, &c->r, 0, &nv);
+        rc = wk_view_rebuild_all(&c->db, &c->r, !all, &nv);
     if (rc == WK_OK)
-        rc = wk_applicant_rebuild_all(&c->db, &c->r, 0, &na);
+        rc = wk_applicant_rebuild_all(&c->db, &c->r, !all, &na);
     if (rc != WK_OK) {
         fprintf(stderr, "tthcctl: publish failed\n");
         return rc_exit(rc);
@@ -348,9 +348,9 @@ int main(int argc, char **argv)
         if (rc == EX_OK)
             printf("seeded %s\n", av[0]);
     } else if (!strcmp(cmd, "publish")) {
-        if (ac != 0)
+        if (ac > 1 || (ac == 1 && strcmp(av[0], "--all")))
             goto bad;
-        rc = cmd_publish(&c);
+        rc = cmd_publish(&c, ac == 1);
     } else if (!strcmp(cmd, "reconcile")) {
         if (ac != 0)
             goto bad;

@@ -112,10 +112,9 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
         if (rc != WK_OK)
             return rc;
         wk_info("reconcile", "catalogue was missing, republished version=%lld procedures=%ld", ver, np);
-        if ((rc = wk_view_rebuild_all(db, r, 1, &nv)) != WK_OK)
-            return rc;
-        wk_info("reconcile", "views rebuilt count=%ld", nv);
-        st->last_view_check_ms = wk_now_ms();
+        /* the views follow in slices (below), so requests keep being answered */
+        (void)nv;
+        st->views_done_once = 0;
     }
     long seeded = 0;
     int lost = 0;
@@ -157,17 +156,18 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
     int64_t now = wk_now_ms();
     if (!st->views_done_once || now - st->last_view_check_ms > 60000) {
         long nv = 0;
-        if ((rc = wk_view_rebuild_all(db, r, 1, &nv)) != WK_OK)
+        int more = 0;
+        if ((rc = wk_view_rebuild_missing_slice(db, r, 2000, &nv, &more)) != WK_OK)
             return rc;
         if (nv > 0)
-            wk_info("reconcile", "missing views rebuilt count=%ld", nv);
+            wk_info("reconcile", "missing views rebuilt count=%ld more=%d", nv, more);
         long na = 0;
         if ((rc = wk_applicant_rebuild_all(db, r, 1, &na)) != WK_OK)
             return rc;
         if (na > 0)
             wk_info("reconcile", "missing applicant lists rebuilt count=%ld", na);
         st->views_done_once = 1;
-        st->last_view_check_ms = now;
+        st->last_view_check_ms = more ? now - 60000 : now;     /* go on at the next pass */
         prune_consumers(r);
         long pruned = wk_journal_prune_done(conf, WK_DONE_KEEP_MS);
         if (pruned > 0)

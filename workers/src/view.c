@@ -148,14 +148,22 @@ static int batch_cb(const wk_row *r, void *ud)
     return 0;
 }
 
-wk_rc wk_view_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count)
+/* from dossier id > *after; stops once deadline_ms (wk_now_ms) has passed,
+ * leaving *after where to go on (0 when the end was reached) */
+static wk_rc rebuild_from(wk_db *db, wk_rds *r, int only_missing, long *count, long long *cursor,
+                          int64_t deadline_ms)
 {
     enum { BATCH = 500 };
     static char codes[BATCH][72];
     int missing[BATCH];
-    long long after = 0;
+    long long after = *cursor;
     long done = 0;
+    *cursor = 0;
     for (;;) {
+        if (deadline_ms && wk_now_ms() >= deadline_ms) {
+            *cursor = after;
+            break;
+        }
         batch_ud b = { codes, 0, BATCH, after };
         wk_param p[] = { WK_INT(after), WK_INT(BATCH) };
         if (wk_db_exec(db, "SELECT id, code FROM dossiers WHERE id > ? ORDER BY id LIMIT ?",
@@ -200,6 +208,23 @@ wk_rc wk_view_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count)
     if (count)
         *count = done;
     return WK_OK;
+}
+
+wk_rc wk_view_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count)
+{
+    long long cursor = 0;
+    return rebuild_from(db, r, only_missing, count, &cursor, 0);
+}
+
+/* the reconciler's slice: missing views for at most budget_ms, going on
+ * next time from where it stopped (*more = 1), so that a worker never stops
+ * answering requests for minutes while views are back-filled */
+wk_rc wk_view_rebuild_missing_slice(wk_db *db, wk_rds *r, long budget_ms, long *count, int *more)
+{
+    static long long cursor;
+    wk_rc rc = rebuild_from(db, r, 1, count, &cursor, wk_now_ms() + budget_ms);
+    *more = cursor != 0;
+    return rc;
 }
 
 /* After Redis lost its last writes (restart or failover with a new run_id):

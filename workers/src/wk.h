@@ -247,6 +247,8 @@ wk_rc wk_view_build(wk_db *db, const char *code, char **json);
 wk_rc wk_view_publish(wk_db *db, wk_rds *r, const char *code);
 /* Rebuild views for all dossiers (only_missing: only those absent). */
 wk_rc wk_view_rebuild_all(wk_db *db, wk_rds *r, int only_missing, long *count);
+/* missing views for at most budget_ms per call (the reconciler); *more: call again */
+wk_rc wk_view_rebuild_missing_slice(wk_db *db, wk_rds *r, long budget_ms, long *count, int *more);
 /* republish the views of dossiers changed in the last `minutes` (after a
  * Redis data loss: existing views may be stale) */
 wk_rc wk_view_refresh_recent(wk_db *db, wk_rds *r, long minutes, long *count);
