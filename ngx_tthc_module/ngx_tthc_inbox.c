@@ -38,10 +38,11 @@
 #include "tthc_scope.h"
 #include "tthc_time.h"
 #include "tthc_utf8.h"
+#include "tthc_text.h"
 
 
 #define NGX_TTHC_INBOX_KEYS       (1 + 4 + 4 + 1)
-#define NGX_TTHC_INBOX_ARGC       (3 + NGX_TTHC_INBOX_KEYS + 7)
+#define NGX_TTHC_INBOX_ARGC       (3 + NGX_TTHC_INBOX_KEYS + 8)
 #define NGX_TTHC_INBOX_Q_MAX      200
 
 
@@ -49,36 +50,13 @@ static const char  ngx_tthc_inbox_script[] =
     "local find, byte, char, gsub, sub = string.find, string.byte, "
     "  string.char, string.gsub, string.sub "
 
-    /*
-     * lowercase for the name search: ASCII, and the Vietnamese capitals
-     * (Latin-1 À..Þ, Ă Đ Ĩ Ũ Ơ Ư, U+1EA0..U+1EF9 where capitals are even)
-     */
-
-    "local L2 = {['\\196\\130'] = '\\196\\131', ['\\196\\144'] = '\\196\\145', "
-    "  ['\\196\\168'] = '\\196\\169', ['\\197\\168'] = '\\197\\169', "
-    "  ['\\198\\160'] = '\\198\\161', ['\\198\\175'] = '\\198\\176'} "
-    "local function up1(c) local b = byte(c) "
-    "  if b ~= 151 then return '\\195' .. char(b + 32) end end "
-    "local function up3(c) local b = byte(c) "
-    "  if b % 2 == 0 then return char(b + 1) end end "
-    "local function vlower(s) "
-    "  s = string.lower(s) "
-    "  if not find(s, '[\\195-\\225]') then return s end "
-    "  s = gsub(s, '\\195([\\128-\\158])', up1) "
-    "  s = gsub(s, '[\\196-\\198][\\128-\\191]', L2) "
-    "  s = gsub(s, '(\\225\\186)([\\160-\\191])', "
-    "    function(a, c) local d = up3(c) if d then return a .. d end end) "
-    "  s = gsub(s, '(\\225\\187)([\\128-\\191])', "
-    "    function(a, c) local d = up3(c) if d then return a .. d end end) "
-    "  return s "
-    "end "
-
     "local now = tonumber(ARGV[1]) "
     "local offset = tonumber(ARGV[2]) "
     "local limit = tonumber(ARGV[3]) "
     "local fcolour, fproc = ARGV[4], ARGV[5] "
     "local fstatus = tonumber(ARGV[6]) "
-    "local fq = vlower(ARGV[7]) "
+    "local fq = string.lower(ARGV[7]) "
+    "local fqf = ARGV[8] or '' "
     "local CAP, CHUNK = 5000, 256 "
 
     /*
@@ -180,11 +158,9 @@ static const char  ngx_tthc_inbox_script[] =
     "  if fstatus and tonumber(st) ~= fstatus then return false end "
     "  if fcolour ~= '' and colour_of(stage, tonumber(red), tonumber(yellow)) "
     "      ~= fcolour then return false end "
-    "  if fq ~= '' and not find(string.lower(code), fq, 1, true) then "
-    "    if not find(string.lower(name), fq, 1, true) "
-    "       and not find(vlower(name), fq, 1, true) then "
-    "      return false end "
-    "  end "
+    "  if fq ~= '' and not find(string.lower(code), fq, 1, true) "
+    "     and (fqf == '' or not find(name, fqf, 1, true)) then "
+    "    return false end "
     "  return true "
     "end "
 
@@ -207,14 +183,20 @@ static const char  ngx_tthc_inbox_script[] =
     "end "
 
     "local filtering = fcolour ~= '' or fstatus ~= nil or fq ~= '' "
+    "local nonempty, only = 0, nil "
+    "for i = 2, #KEYS do "
+    "  if redis.call('EXISTS', KEYS[i] .. suffix) == 1 then "
+    "    nonempty = nonempty + 1 only = KEYS[i] .. suffix end "
+    "end "
+    "if not filtering and nonempty <= 1 then "
+    "  if only then "
+    "    total = redis.call('ZCARD', only) "
+    "    take(redis.call('ZRANGE', only, offset, offset + limit - 1)) "
+    "  end "
+    "  return {total, 0, '[' .. table.concat(out, ',') .. ']'} "
+    "end "
     "for i = 2, #KEYS do "
     "  local q = {k = KEYS[i] .. suffix, b = {}, p = 1, n = 0, last = false} "
-    "  if not filtering and #KEYS == 2 then "
-    /* one queue, no check: page straight from the sorted set */
-    "    total = redis.call('ZCARD', q.k) "
-    "    take(redis.call('ZRANGE', q.k, offset, offset + limit - 1)) "
-    "    return {total, 0, '[' .. table.concat(out, ',') .. ']'} "
-    "  end "
     "  load(q) "
     "  if q.m then qs[#qs + 1] = q end "
     "end "
@@ -270,6 +252,7 @@ typedef struct {
     ngx_str_t                   procedure;
     ngx_str_t                   status;
     ngx_str_t                   q;
+    ngx_str_t                   qfold;
     ngx_str_t                   keys[NGX_TTHC_INBOX_KEYS];
     ngx_uint_t                  nkeys;
     time_t                      now;
@@ -380,6 +363,16 @@ ngx_tthc_inbox_params(ngx_http_request_t *r, ngx_tthc_inbox_t *ib)
     while (ib->q.len && ib->q.data[ib->q.len - 1] == ' ') {
         ib->q.len--;
     }
+
+    /* names are matched folded (common/tthc_text: no case, no diacritics,
+     * as the workers store them): "nguyen van" finds "Nguyễn Văn" */
+    ib->qfold.data = ngx_pnalloc(r->pool, ib->q.len + 1);
+    if (ib->qfold.data == NULL) {
+        return "q";
+    }
+
+    ib->qfold.len = tthc_text_fold((const char *) ib->q.data, ib->q.len,
+                                   (char *) ib->qfold.data, ib->q.len + 1);
 
     return NULL;
 }
@@ -742,6 +735,7 @@ ngx_tthc_inbox_run(ngx_http_request_t *r, ngx_tthc_inbox_t *ib)
     ngx_tthc_inbox_arg(ib->procedure);
     ngx_tthc_inbox_arg(ib->status);
     ngx_tthc_inbox_arg(ib->q);
+    ngx_tthc_inbox_arg(ib->qfold);
 
 #undef ngx_tthc_inbox_arg
 

@@ -144,6 +144,12 @@ is($pe && $pe->{total}, $tot, 'with the same total');
 my $p2 = inbox($ho, %P, limit => 2, offset => 1);
 is_deeply([ inbox_codes($p2) ], [ @full[ 1 .. ($#full < 2 ? $#full : 2) ] ], 'limit=2 offset=1');
 is_deeply([ inbox_codes(inbox($ho, q => $D6)) ], [$D6], 'q=code: that dossier');
+# names match without case or diacritics (common/tthc_text fold, as the catalogue search)
+my $qn = inbox($ho, %P, q => 'le van cuong', limit => 100);
+ok(scalar(grep { $_ eq $D6 } inbox_codes($qn)), 'q=le van cuong finds Lê Văn Cường (no diacritics)');
+$qn = inbox($ho, %P, q => 'LÊ VĂN', limit => 100);
+ok(scalar(grep { $_ eq $D6 } inbox_codes($qn)), 'q=LÊ VĂN finds it too');
+is_deeply([ inbox_codes(inbox($ho, %P, q => 'trần thị bình', limit => 100)) ], [], 'another name finds none of them');
 my $f = inbox($ho, %P, status => 2, limit => 100);
 is_deeply([ mine($f) ], [ $D1, $D6 ], 'status=2: D1, D6');
 ok(all_have($f, status => 2), 'and only items of status 2');

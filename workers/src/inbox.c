@@ -193,11 +193,13 @@ wk_rc wf_inbox_sync(wk_db *db, wk_rds *r, const char *code)
         if (js == NULL)
             return WK_PERMANENT;
         score = !strcmp(d.stage, "reception") ? (long long)d.received_at : red ? (long long)red : FAR_FUTURE;
-        for (char *c = x.aname; *c; c++)          /* the line's separators */
-            if (*c == '\t' || *c == '\n')
-                *c = ' ';
+        /* the name folded as the edge folds the query (common/tthc_text):
+         * no case, no diacritics, no tabs */
+        char folded[300];
+        if (wk_fold(x.aname, strlen(x.aname), folded, sizeof(folded)) != 0)
+            folded[0] = '\0';
         snprintf(line, sizeof(line), "%d\t%lld\t%lld\t%s\t%s", d.status, (long long)(red ? red : FAR_FUTURE),
-                 (long long)(y ? y : FAR_FUTURE), d.stage, x.aname);
+                 (long long)(y ? y : FAR_FUTURE), d.stage, folded);
         snprintf(pidx, sizeof(pidx), "%s", d.pcode);
         snprintf(sidx, sizeof(sidx), "%d", d.status);
         snprintf(loc, sizeof(loc), "%s|%s|%s|%s", agency, zkey, pidx, sidx);
