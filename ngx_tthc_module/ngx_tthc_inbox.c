@@ -55,7 +55,7 @@ static const char  ngx_tthc_inbox_script[] =
     "local limit = tonumber(ARGV[3]) "
     "local fcolour, fproc = ARGV[4], ARGV[5] "
     "local fstatus = tonumber(ARGV[6]) "
-    "local fq = string.lower(ARGV[7]) "
+    "local fq = string.upper(ARGV[7]) "
     "local fqf = ARGV[8] or '' "
     "local CAP, CHUNK = 5000, 256 "
 
@@ -152,13 +152,18 @@ static const char  ngx_tthc_inbox_script[] =
     /* a compact line against the filters (status, colour, q) */
 
     "local function matches(code, line) "
+    /* most lines fail the text test: refuse them before parsing */
+    "  local incode = fq ~= '' and find(code, fq, 1, true) "
+    "  if fq ~= '' and not incode "
+    "     and (fqf == '' or not find(line, fqf, 1, true)) then "
+    "    return false end "
     "  local st, red, yellow, stage, name = "
     "    string.match(line, '^(%d*)\\t(%d*)\\t(%d*)\\t([^\\t]*)\\t(.*)$') "
     "  if st == nil then return false end "
     "  if fstatus and tonumber(st) ~= fstatus then return false end "
     "  if fcolour ~= '' and colour_of(stage, tonumber(red), tonumber(yellow)) "
     "      ~= fcolour then return false end "
-    "  if fq ~= '' and not find(string.lower(code), fq, 1, true) "
+    "  if fq ~= '' and not incode "
     "     and (fqf == '' or not find(name, fqf, 1, true)) then "
     "    return false end "
     "  return true "
