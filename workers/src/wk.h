@@ -11,6 +11,7 @@
 #include <mysql.h>
 #include <hiredis.h>
 #include <jansson.h>
+#include <libxml/tree.h>
 
 #include "tthc_calendar.h"   /* tthc_calendar_t of wk_calendar() (calendar.c) */
 
@@ -544,5 +545,23 @@ int wk_ctl_time(wk_db *db, wk_rds *r, const char *cmd, int argc, char **argv);
 /* 0 ok, 1 error, 4 checksum mismatch */
 int wk_migrate(wk_db *db, const char *dir);
 int wk_run_sql_file(wk_db *db, const char *file);
+
+/* ---- xmlsafe.c (pure: hostile-input-safe XML parse + XSD validation) -- */
+/* Every incoming exchange message goes through this before anything else
+ * (issue 5, exchange/xsd/).  Refuses len > max_len (and empty input), any
+ * DOCTYPE (stopped at the declaration, so no entity is ever declared:
+ * XXE and "billion laughs"), network access, nesting deeper than
+ * WK_XML_MAX_DEPTH, then validates against the XSD at xsd_path (compiled
+ * once per path and cached).  0: *out is the document (xmlFreeDoc it);
+ * -1: refused, *out NULL, a short reason in err (element names, line
+ * numbers and error classes only, never values).  libxml2 never writes to
+ * stderr from here.  Not thread-safe (one worker process, one thread). */
+#define WK_XML_MAX_DEPTH 64
+int  wk_xml_parse_valid(const char *buf, size_t len, const char *xsd_path,
+                        size_t max_len, xmlDocPtr *out, char *err, size_t errsz);
+/* compiles (and caches) the XSD at xsd_path: 0 ok, -1 with err */
+int  wk_xml_schema_check(const char *xsd_path, char *err, size_t errsz);
+/* frees the cached schemas (exit, tests) */
+void wk_xml_cleanup(void);
 
 #endif
