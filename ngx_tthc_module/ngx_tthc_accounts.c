@@ -18,6 +18,9 @@
 #include "tthc_scope.h"
 
 
+#define NGX_TTHC_ACCOUNTS_BODY_MAX  16384
+
+
 typedef struct {
     ngx_str_t                   id;
     const char                 *type;
@@ -135,14 +138,16 @@ ngx_tthc_accounts_handler(ngx_http_request_t *r, ngx_str_t *id)
         ctx->id = *id;
         ctx->type = "staff.accounts.update";
 
-        return ngx_tthc_read_json_body(r, ngx_tthc_accounts_body);
+        return ngx_tthc_read_json_body(r, NGX_TTHC_ACCOUNTS_BODY_MAX,
+                                       ngx_tthc_accounts_body);
     }
 
     if (r->method == NGX_HTTP_POST) {
         ctx->type = "staff.accounts.create";
         ctx->created = 1;
 
-        return ngx_tthc_read_json_body(r, ngx_tthc_accounts_body);
+        return ngx_tthc_read_json_body(r, NGX_TTHC_ACCOUNTS_BODY_MAX,
+                                       ngx_tthc_accounts_body);
     }
 
     rc = ngx_http_discard_request_body(r);

@@ -33,21 +33,46 @@ typedef struct {
 static ngx_int_t ngx_tthc_redirect(ngx_http_request_t *r, ngx_str_t *to);
 
 
-/* shared: a small JSON request body, read into memory */
+/*
+ * shared: a small JSON request body, read as it arrives into one growing
+ * buffer (sign-in, accounts, the workflow routes)
+ */
+
+static void ngx_tthc_json_body_post(ngx_http_request_t *r);
+static void ngx_tthc_json_body_read(ngx_http_request_t *r);
+
 
 ngx_int_t
-ngx_tthc_read_json_body(ngx_http_request_t *r,
+ngx_tthc_read_json_body(ngx_http_request_t *r, size_t max,
     ngx_http_client_body_handler_pt handler)
 {
-    ngx_int_t  rc;
+    ngx_int_t              rc;
+    ngx_tthc_json_body_t  *jb;
 
-    if (r->headers_in.content_length_n > NGX_TTHC_BODY_MAX) {
+    if (r->headers_in.content_length_n > (off_t) max) {
         return ngx_tthc_send_error(r, "REQUEST_TOO_LARGE");
     }
 
-    r->request_body_in_single_buf = 1;
+    jb = ngx_pcalloc(r->pool, sizeof(ngx_tthc_json_body_t));
+    if (jb == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    rc = ngx_http_read_client_request_body(r, handler);
+    jb->max = max;
+    jb->done = handler;
+    jb->size = r->headers_in.content_length_n > 0
+               ? (size_t) r->headers_in.content_length_n : ngx_min(1024, max);
+
+    jb->buf = ngx_pnalloc(r->pool, jb->size);
+    if (jb->buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_tthc_req(r)->json_body = jb;
+
+    r->request_body_no_buffering = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_tthc_json_body_post);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -57,44 +82,145 @@ ngx_tthc_read_json_body(ngx_http_request_t *r,
 }
 
 
+static ngx_int_t
+ngx_tthc_json_body_consume(ngx_http_request_t *r, ngx_tthc_json_body_t *jb)
+{
+    size_t        n, size;
+    u_char       *p;
+    ngx_chain_t  *cl;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        n = cl->buf->last - cl->buf->pos;
+
+        if (n == 0) {
+            continue;
+        }
+
+        if (jb->len + n > jb->max) {
+            jb->failed = 1;
+            r->request_body->bufs = NULL;
+            ngx_tthc_finalize(r, ngx_tthc_send_error(r, "REQUEST_TOO_LARGE"));
+            return NGX_ERROR;
+        }
+
+        if (jb->len + n > jb->size) {
+            size = ngx_min(ngx_max(jb->size * 2, jb->len + n), jb->max);
+
+            p = ngx_pnalloc(r->pool, size);
+            if (p == NULL) {
+                jb->failed = 1;
+                ngx_tthc_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(p, jb->buf, jb->len);
+            jb->buf = p;
+            jb->size = size;
+        }
+
+        ngx_memcpy(jb->buf + jb->len, cl->buf->pos, n);
+        jb->len += n;
+        cl->buf->pos = cl->buf->last;
+    }
+
+    r->request_body->bufs = NULL;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_tthc_json_body_end(ngx_http_request_t *r, ngx_tthc_json_body_t *jb)
+{
+    jb->ended = 1;
+    r->read_event_handler = ngx_http_block_reading;
+
+    /* the handler finalizes, on the count the body reader took */
+    jb->done(r);
+}
+
+
+/* the post handler runs once; then nginx calls our read handler */
+
+static void
+ngx_tthc_json_body_post(ngx_http_request_t *r)
+{
+    ngx_tthc_json_body_t  *jb;
+
+    jb = ngx_tthc_req(r)->json_body;
+
+    if (ngx_tthc_json_body_consume(r, jb) != NGX_OK) {
+        return;
+    }
+
+    if (!r->reading_body) {
+        ngx_tthc_json_body_end(r, jb);
+        return;
+    }
+
+    r->read_event_handler = ngx_tthc_json_body_read;
+
+    ngx_tthc_json_body_read(r);
+}
+
+
+static void
+ngx_tthc_json_body_read(ngx_http_request_t *r)
+{
+    ngx_int_t              rc;
+    ngx_tthc_json_body_t  *jb;
+
+    jb = ngx_tthc_req(r)->json_body;
+
+    if (jb->failed || jb->ended) {
+        return;
+    }
+
+    for ( ;; ) {
+        rc = ngx_http_read_unbuffered_request_body(r);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            jb->failed = 1;
+            ngx_tthc_finalize(r, rc);
+            return;
+        }
+
+        if (r->request_body->bufs == NULL) {
+            if (rc == NGX_OK) {
+                ngx_tthc_json_body_end(r, jb);
+            }
+
+            /* NGX_AGAIN: nginx calls us again when more arrives */
+            return;
+        }
+
+        if (ngx_tthc_json_body_consume(r, jb) != NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            ngx_tthc_json_body_end(r, jb);
+            return;
+        }
+    }
+}
+
+
+/* the body read by ngx_tthc_read_json_body, parsed; NULL if empty or not JSON */
+
 json_t *
 ngx_tthc_body_json(ngx_http_request_t *r)
 {
-    u_char       *p;
-    size_t        len;
-    ngx_chain_t  *cl;
+    ngx_tthc_json_body_t  *jb;
 
-    if (r->request_body == NULL || r->request_body->temp_file) {
+    jb = ngx_tthc_req(r)->json_body;
+
+    if (jb == NULL || jb->len == 0) {
         return NULL;
     }
 
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        if (cl->buf->in_file) {
-            return NULL;
-        }
-
-        len += cl->buf->last - cl->buf->pos;
-    }
-
-    if (len == 0 || len > NGX_TTHC_BODY_MAX) {
-        return NULL;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        ngx_memcpy(p + len, cl->buf->pos, cl->buf->last - cl->buf->pos);
-        len += cl->buf->last - cl->buf->pos;
-    }
-
-    return json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, NULL);
+    return json_loadb((const char *) jb->buf, jb->len, JSON_REJECT_DUPLICATES,
+                      NULL);
 }
 
 
@@ -626,5 +752,6 @@ ngx_tthc_staff_signin_body(ngx_http_request_t *r)
 ngx_int_t
 ngx_tthc_staff_signin_handler(ngx_http_request_t *r)
 {
-    return ngx_tthc_read_json_body(r, ngx_tthc_staff_signin_body);
+    return ngx_tthc_read_json_body(r, NGX_TTHC_BODY_MAX,
+                                   ngx_tthc_staff_signin_body);
 }

@@ -75,6 +75,19 @@ typedef struct {
 } ngx_tthc_session_t;
 
 
+/* a small JSON request body, read as it arrives (ngx_tthc_read_json_body) */
+
+typedef struct {
+    u_char                     *buf;
+    size_t                      len;
+    size_t                      size;
+    size_t                      max;
+    ngx_http_client_body_handler_pt  done;
+    unsigned                    failed:1;
+    unsigned                    ended:1;
+} ngx_tthc_json_body_t;
+
+
 /* the module's per-request context */
 
 typedef struct {
@@ -83,6 +96,7 @@ typedef struct {
     ngx_uint_t                  session_failed; /* lookup failed (Redis) */
     ngx_str_t                   arg[4];        /* route arguments */
     void                       *data;          /* the route's own state */
+    ngx_tthc_json_body_t       *json_body;     /* ngx_tthc_read_json_body */
 } ngx_tthc_req_t;
 
 ngx_tthc_req_t *ngx_tthc_req(ngx_http_request_t *r);
@@ -153,7 +167,11 @@ ngx_int_t ngx_tthc_accounts_handler(ngx_http_request_t *r, ngx_str_t *id);
 ngx_int_t ngx_tthc_me_dossiers_handler(ngx_http_request_t *r);
 ngx_int_t ngx_tthc_private_dossier_handler(ngx_http_request_t *r,
     ngx_str_t *code, ngx_str_t *sha256, ngx_uint_t staff);
-ngx_int_t ngx_tthc_read_json_body(ngx_http_request_t *r,
+/* reads a JSON body of at most max bytes into memory as it arrives (a
+ * larger one, chunked included, is refused with 413 as soon as it passes
+ * max, never spooled to a file), then calls handler, which gets it with
+ * ngx_tthc_body_json() and finalizes the request */
+ngx_int_t ngx_tthc_read_json_body(ngx_http_request_t *r, size_t max,
     ngx_http_client_body_handler_pt handler);
 json_t *ngx_tthc_body_json(ngx_http_request_t *r);
 

@@ -42,17 +42,10 @@ typedef struct {
     ngx_str_t                   code;          /* path: dossier code */
     ngx_str_t                   procedure;     /* path: procedure code */
     ngx_tthc_wf_check_pt        check;         /* body shape, or NULL */
-    u_char                     *body;          /* NGX_TTHC_WF_BODY_MAX */
-    size_t                      len;
-    unsigned                    failed:1;
-    unsigned                    done:1;
 } ngx_tthc_wf_ctx_t;
 
 
-static void ngx_tthc_wf_body_post(ngx_http_request_t *r);
-static void ngx_tthc_wf_body_read(ngx_http_request_t *r);
-static void ngx_tthc_wf_body_done(ngx_http_request_t *r,
-    ngx_tthc_wf_ctx_t *ctx);
+static void ngx_tthc_wf_body_done(ngx_http_request_t *r);
 static void ngx_tthc_wf_reply(ngx_http_request_t *r, json_t *reply,
     void *data);
 
@@ -319,160 +312,21 @@ ngx_tthc_wf_start(ngx_http_request_t *r, const char *type, ngx_uint_t status,
         return NGX_DONE;
     }
 
-    if (r->headers_in.content_length_n > NGX_TTHC_WF_BODY_MAX) {
-        return ngx_tthc_send_error(r, "REQUEST_TOO_LARGE");
-    }
-
-    ctx->body = ngx_pnalloc(r->pool, NGX_TTHC_WF_BODY_MAX);
-    if (ctx->body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /*
-     * Read as it arrives into one buffer of NGX_TTHC_WF_BODY_MAX: a bigger
-     * body (chunked, with no length to refuse it by) is refused as soon as
-     * it overflows, never spooled to a temporary file.
-     */
-
-    r->request_body_no_buffering = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_tthc_wf_body_post);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_tthc_read_json_body(r, NGX_TTHC_WF_BODY_MAX,
+                                   ngx_tthc_wf_body_done);
 }
 
 
 static void
-ngx_tthc_wf_fail(ngx_http_request_t *r, ngx_tthc_wf_ctx_t *ctx,
-    const char *code)
+ngx_tthc_wf_body_done(ngx_http_request_t *r)
 {
-    ctx->failed = 1;
-
-    if (r->request_body) {
-        r->request_body->bufs = NULL;
-    }
-
-    ngx_tthc_finalize(r, ngx_tthc_send_error(r, code));
-}
-
-
-static ngx_int_t
-ngx_tthc_wf_consume(ngx_http_request_t *r, ngx_tthc_wf_ctx_t *ctx)
-{
-    size_t        n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        n = b->last - b->pos;
-
-        if (n == 0) {
-            continue;
-        }
-
-        if (ctx->len + n > NGX_TTHC_WF_BODY_MAX) {
-            ngx_tthc_wf_fail(r, ctx, "REQUEST_TOO_LARGE");
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(ctx->body + ctx->len, b->pos, n);
-        ctx->len += n;
-        b->pos = b->last;
-    }
-
-    r->request_body->bufs = NULL;
-
-    return NGX_OK;
-}
-
-
-/* the post handler runs once; then nginx calls our read handler */
-
-static void
-ngx_tthc_wf_body_post(ngx_http_request_t *r)
-{
+    json_t             *in;
+    const char         *err, *field;
     ngx_tthc_wf_ctx_t  *ctx;
 
     ctx = ngx_tthc_req(r)->data;
 
-    if (ngx_tthc_wf_consume(r, ctx) != NGX_OK) {
-        return;
-    }
-
-    if (!r->reading_body) {
-        ngx_tthc_wf_body_done(r, ctx);
-        return;
-    }
-
-    r->read_event_handler = ngx_tthc_wf_body_read;
-
-    ngx_tthc_wf_body_read(r);
-}
-
-
-static void
-ngx_tthc_wf_body_read(ngx_http_request_t *r)
-{
-    ngx_int_t           rc;
-    ngx_tthc_wf_ctx_t  *ctx;
-
-    ctx = ngx_tthc_req(r)->data;
-
-    if (ctx->failed || ctx->done) {
-        return;
-    }
-
-    for ( ;; ) {
-        rc = ngx_http_read_unbuffered_request_body(r);
-
-        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-            ctx->failed = 1;
-            ngx_tthc_finalize(r, rc);
-            return;
-        }
-
-        if (r->request_body->bufs == NULL) {
-            if (rc == NGX_OK) {
-                ngx_tthc_wf_body_done(r, ctx);
-            }
-
-            /* NGX_AGAIN: nginx waits for more */
-            return;
-        }
-
-        if (ngx_tthc_wf_consume(r, ctx) != NGX_OK) {
-            return;
-        }
-
-        if (rc == NGX_OK) {
-            ngx_tthc_wf_body_done(r, ctx);
-            return;
-        }
-    }
-}
-
-
-static void
-ngx_tthc_wf_body_done(ngx_http_request_t *r, ngx_tthc_wf_ctx_t *ctx)
-{
-    json_t      *in;
-    const char  *err, *field;
-
-    ctx->done = 1;
-    r->read_event_handler = ngx_http_block_reading;
-
-    if (ctx->len == 0) {
-        ngx_tthc_finalize(r, ngx_tthc_send_error(r, "MALFORMED_JSON"));
-        return;
-    }
-
-    in = json_loadb((const char *) ctx->body, ctx->len,
-                    JSON_REJECT_DUPLICATES, NULL);
+    in = ngx_tthc_body_json(r);
 
     if (in == NULL || !json_is_object(in)) {
         if (in) {

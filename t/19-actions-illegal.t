@@ -225,6 +225,15 @@ my $snap = snapshot($desk, $S1);
 my $url = "/api/v1/staff/dossiers/$S1/actions";
 error_is($ho->request('POST', $url, content => '{"action":"forward","note":', headers => { 'Content-Type' => 'application/json' }),
          400, 'MALFORMED_JSON', 'malformed JSON: 400 MALFORMED_JSON');
+# the JSON body is read as it arrives: a chunked one grows its buffer, a too big one is refused at 64 KiB
+my $big = encode_json_c({ action => 'forward', note => ('x' x 70000) });
+error_is(raw_post($url, $big, content_type => 'application/json', auth => $ho, chunked => 1, chunk_size => 8192),
+         413, 'REQUEST_TOO_LARGE', 'a chunked body over 64 KiB: 413 REQUEST_TOO_LARGE');
+error_is(raw_post($url, $big, content_type => 'application/json', auth => $ho),
+         413, 'REQUEST_TOO_LARGE', 'a Content-Length over 64 KiB: 413 REQUEST_TOO_LARGE');
+my $mid = encode_json_c({ action => 'teleport', note => ('y' x 3000) });
+error_in(raw_post($url, $mid, content_type => 'application/json', auth => $ho, chunked => 1, chunk_size => 500),
+         [ 400, 409 ], [ 'INVALID_REQUEST', 'ILLEGAL_TRANSITION' ], 'a 3 KiB body in 500-byte chunks is read whole');
 error_in($ho->request('POST', $url, content => '[1,2]', headers => { 'Content-Type' => 'application/json' }),
          [400], [ 'INVALID_REQUEST', 'MALFORMED_JSON' ], 'a JSON array: 400');
 error_is(act($ho, $S1, undef, note => 'x'), 400, 'INVALID_REQUEST', 'no action: 400 INVALID_REQUEST');

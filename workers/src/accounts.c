@@ -12,27 +12,6 @@
 #include <mysqld_error.h>
 #include <sodium.h>
 
-/* the actor, fresh from MariaDB: NULL ok, or an error reply */
-static json_t *load_actor(wk_rpc *c, json_t *req, wk_official *a)
-{
-    json_t *uid = json_object_get(json_object_get(req, "actor"), "uid");
-    long long id = -1;
-    if (json_is_integer(uid))
-        id = json_integer_value(uid);
-    else if (json_is_string(uid))
-        id = strtoll(json_string_value(uid), NULL, 10);
-    if (id <= 0)
-        return wk_rpc_error("UNAUTHENTICATED", NULL);
-    int f = wk_official_load(c->db, NULL, id, a);
-    if (f < 0)
-        return wk_rpc_db_error(c, "load actor");
-    if (f == 0 || a->locked || a->locked_now) {
-        wk_info("accounts", "actor gone or locked official=%lld", id);
-        return wk_rpc_error("UNAUTHENTICATED", NULL);
-    }
-    return NULL;
-}
-
 /* the account fields: {"actor":..,"account":{..}} (the edge) or top level */
 static json_t *body(json_t *req)
 {
@@ -70,7 +49,7 @@ static int list_cb(const wk_row *r, void *ud)
 json_t *wk_rpc_accounts_list(wk_rpc *c, json_t *req)
 {
     wk_official a;
-    json_t *e = load_actor(c, req, &a);
+    json_t *e = wk_rpc_actor_official(c, req, &a);
     if (e)
         return e;
     const char *filter = NULL;
@@ -143,7 +122,7 @@ static wk_rc audit_change(wk_rpc *c, const wk_official *a, const char *action, l
 json_t *wk_rpc_accounts_create(wk_rpc *c, json_t *req)
 {
     wk_official a;
-    json_t *e = load_actor(c, req, &a);
+    json_t *e = wk_rpc_actor_official(c, req, &a);
     if (e)
         return e;
     json_t *in = body(req);
@@ -202,7 +181,7 @@ json_t *wk_rpc_accounts_create(wk_rpc *c, json_t *req)
 json_t *wk_rpc_accounts_update(wk_rpc *c, json_t *req)
 {
     wk_official a, t;
-    json_t *e = load_actor(c, req, &a);
+    json_t *e = wk_rpc_actor_official(c, req, &a);
     if (e)
         return e;
     json_t *jid = json_object_get(req, "id");

@@ -111,3 +111,26 @@ int wk_official_load(wk_db *db, const char *username, long long id, wk_official 
         return -1;
     return o->id >= 0 ? 1 : 0;
 }
+
+long long wk_rpc_actor_id(json_t *req)
+{
+    json_t *uid = json_object_get(json_object_get(req, "actor"), "uid");
+    long long id = json_is_integer(uid) ? json_integer_value(uid)
+                 : json_is_string(uid) ? strtoll(json_string_value(uid), NULL, 10) : 0;
+    return id > 0 ? id : 0;
+}
+
+json_t *wk_rpc_actor_official(wk_rpc *c, json_t *req, wk_official *o)
+{
+    long long id = wk_rpc_actor_id(req);
+    if (id == 0)
+        return wk_rpc_error("UNAUTHENTICATED", NULL);
+    int f = wk_official_load(c->db, NULL, id, o);
+    if (f < 0)
+        return wk_rpc_db_error(c, "load actor");
+    if (f == 0 || o->locked || o->locked_now) {
+        wk_info("rpc", "actor gone or locked official=%lld type=%s", id, c->type);
+        return wk_rpc_error("UNAUTHENTICATED", NULL);
+    }
+    return NULL;
+}

@@ -39,21 +39,6 @@ static int in_list(const char *s, const char *const *l)
     return 0;
 }
 
-static json_t *actor_official(wk_rpc *c, json_t *req, wk_official *o)
-{
-    json_t *uid = json_object_get(json_object_get(req, "actor"), "uid");
-    long long id = json_is_integer(uid) ? json_integer_value(uid)
-                 : json_is_string(uid) ? strtoll(json_string_value(uid), NULL, 10) : 0;
-    if (id <= 0)
-        return wk_rpc_error("UNAUTHENTICATED", NULL);
-    int f = wk_official_load(c->db, NULL, id, o);
-    if (f < 0)
-        return wk_rpc_db_error(c, "load actor");
-    if (f == 0 || o->locked || o->locked_now)
-        return wk_rpc_error("UNAUTHENTICATED", NULL);
-    return NULL;
-}
-
 static json_t *body_of(json_t *req)
 {
     json_t *b = json_object_get(req, "body");
@@ -108,24 +93,35 @@ static json_t *process_json(const wf_process *p)
                      "joint", p->joint, "steps", steps);
 }
 
-json_t *wk_rpc_process_get(wk_rpc *c, json_t *req)
+/* the acting official and the procedure of the request: NULL ok, or an
+ * error reply */
+static json_t *actor_and_procedure(wk_rpc *c, json_t *req, wk_official *o, const char **code, proc_ud *pu)
 {
-    wk_official o;
-    json_t *e = actor_official(c, req, &o);
+    json_t *e = wk_rpc_actor_official(c, req, o);
     if (e)
         return e;
-    const char *code = proc_code(req);
-    proc_ud pu;
-    int f = code ? load_procedure(c->db, code, &pu) : 0;
+    *code = proc_code(req);
+    int f = *code ? load_procedure(c->db, *code, pu) : 0;
     if (f < 0)
         return wk_rpc_db_error(c, "procedure");
     if (f == 0)
         return wk_rpc_error("PROCEDURE_NOT_FOUND", NULL);
+    return NULL;
+}
+
+json_t *wk_rpc_process_get(wk_rpc *c, json_t *req)
+{
+    wk_official o;
+    const char *code;
+    proc_ud pu;
+    json_t *e = actor_and_procedure(c, req, &o, &code, &pu);
+    if (e)
+        return e;
     wf_dossier d;
     memset(&d, 0, sizeof(d));
     d.procedure_id = pu.id;
     wf_process p;
-    f = wf_process_load(c->db, &d, &p);
+    int f = wf_process_load(c->db, &d, &p);
     if (f < 0)
         return wk_rpc_db_error(c, "process");
     if (f == 0)
@@ -138,16 +134,11 @@ json_t *wk_rpc_process_get(wk_rpc *c, json_t *req)
 json_t *wk_rpc_process_put(wk_rpc *c, json_t *req)
 {
     wk_official o;
-    json_t *e = actor_official(c, req, &o);
+    const char *code;
+    proc_ud pu;
+    json_t *e = actor_and_procedure(c, req, &o, &code, &pu);
     if (e)
         return e;
-    const char *code = proc_code(req);
-    proc_ud pu;
-    int f = code ? load_procedure(c->db, code, &pu) : 0;
-    if (f < 0)
-        return wk_rpc_db_error(c, "procedure");
-    if (f == 0)
-        return wk_rpc_error("PROCEDURE_NOT_FOUND", NULL);
     if (!(o.roles & WK_ROLE_SYSADMIN) && !((o.roles & WK_ROLE_AGENCY_ADMIN) && o.agency_id == pu.agency_id))
         return wk_rpc_error("FORBIDDEN", NULL);
     json_t *b = body_of(req);
@@ -320,7 +311,7 @@ static int comp_cb(const wk_row *r, void *ud)
 json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
 {
     wk_official o;
-    json_t *e = actor_official(c, req, &o);
+    json_t *e = wk_rpc_actor_official(c, req, &o);
     if (e)
         return e;
     json_t *b = body_of(req);

@@ -517,6 +517,11 @@ int   wk_official_load(wk_db *db, const char *username, long long id, wk_officia
 int   wk_agency_id(wk_db *db, const char *code, long long *id);
 /* department belongs to agency: 1 yes, 0 no, -1 db error */
 int   wk_department_in(wk_db *db, long long dept, long long agency_id);
+/* the actor named by the edge in an RPC ({"actor":{"uid":..}}): its id, 0
+ * if none; and the official fresh from MariaDB (must exist, not locked):
+ * NULL ok, or an error reply */
+long long wk_rpc_actor_id(json_t *req);
+json_t *wk_rpc_actor_official(wk_rpc *c, json_t *req, wk_official *o);
 
 /* ---- privview.c (read models of issue 3) ----------------------------- */
 /* tthc:d:{CODE}:private from MariaDB (WK_PERMANENT: no such dossier) */

@@ -587,24 +587,19 @@ static json_t *parse_req(wk_rpc *c, json_t *req, wf_req *q, int applicant)
 {
     memset(q, 0, sizeof(*q));
     q->c = c;
-    json_t *actor = json_object_get(req, "actor");
-    json_t *uid = json_object_get(actor, "uid");
-    long long id = json_is_integer(uid) ? json_integer_value(uid)
-                 : json_is_string(uid) ? strtoll(json_string_value(uid), NULL, 10) : 0;
-    if (id <= 0)
+    long long id = wk_rpc_actor_id(req);
+    if (id == 0)
         return wk_rpc_error("UNAUTHENTICATED", NULL);
     q->a.id = id;
     q->a.applicant = applicant;
     if (applicant) {
-        const char *n = wk_json_str(actor, "name");
+        const char *n = wk_json_str(json_object_get(req, "actor"), "name");
         cpy(q->a.name, sizeof(q->a.name), n ? n : "Công dân");
     } else {
         wk_official o;
-        int f = wk_official_load(c->db, NULL, id, &o);
-        if (f < 0)
-            return wk_rpc_db_error(c, "load actor");
-        if (f == 0 || o.locked || o.locked_now)
-            return wk_rpc_error("UNAUTHENTICATED", NULL);
+        json_t *e = wk_rpc_actor_official(c, req, &o);
+        if (e)
+            return e;
         cpy(q->a.name, sizeof(q->a.name), o.name);
         q->a.roles = o.roles;
         q->a.agency_id = o.agency_id;
@@ -682,32 +677,34 @@ static json_t *ok_wrap(json_t *obj)
     return obj;
 }
 
-json_t *wk_rpc_staff_action(wk_rpc *c, json_t *req)
+static int code_valid(const char *code)
+{
+    char ag[32], dt[7];
+    int seq;
+    return code != NULL && wk_code_parse(code, ag, dt, &seq) == 0;
+}
+
+/* one action on one dossier, by an official or by its applicant */
+static json_t *action_rpc(wk_rpc *c, json_t *req, int applicant)
 {
     wf_req q;
-    json_t *e = parse_req(c, req, &q, 0);
+    json_t *e = parse_req(c, req, &q, applicant);
     if (e)
         return e;
     const char *code = req_code(req);
-    char ag[32], dt[7];
-    int seq;
-    if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0)
+    if (!code_valid(code))
         return err_field("INVALID_DOSSIER_CODE", "code");
     return ok_wrap(act_one(&q, code));
 }
 
+json_t *wk_rpc_staff_action(wk_rpc *c, json_t *req)
+{
+    return action_rpc(c, req, 0);
+}
+
 json_t *wk_rpc_me_action(wk_rpc *c, json_t *req)
 {
-    wf_req q;
-    json_t *e = parse_req(c, req, &q, 1);
-    if (e)
-        return e;
-    const char *code = req_code(req);
-    char ag[32], dt[7];
-    int seq;
-    if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0)
-        return err_field("INVALID_DOSSIER_CODE", "code");
-    return ok_wrap(act_one(&q, code));
+    return action_rpc(c, req, 1);
 }
 
 json_t *wk_rpc_staff_batch(wk_rpc *c, json_t *req)
@@ -728,9 +725,7 @@ json_t *wk_rpc_staff_batch(wk_rpc *c, json_t *req)
     const char *idem = q.idem;
     json_array_foreach(codes, i, jc) {
         const char *code = json_is_string(jc) ? json_string_value(jc) : NULL;
-        char ag[32], dt[7];
-        int seq;
-        if (code == NULL || wk_code_parse(code, ag, dt, &seq) != 0) {
+        if (!code_valid(code)) {
             json_array_append_new(results, json_pack("{s:o, s:b, s:s, s:s}", "code", code ? json_string(code) : json_null(),
                                                      "ok", 0, "error", "INVALID_DOSSIER_CODE",
                                                      "message", wk_error_message("INVALID_DOSSIER_CODE")));
