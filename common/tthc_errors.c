@@ -104,7 +104,30 @@ static const tthc_error_t  tthc_errors[] = {
     { "TOO_MANY_DOSSIERS", 413,
       "Mỗi lần chỉ được xử lý tối đa 100 hồ sơ. Vui lòng chọn ít hồ sơ hơn." },
     { "STALE_DOSSIER", 409,
-      "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại hồ sơ và thử lại." }
+      "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại hồ sơ và thử lại." },
+    /* exchange with partners (docs/contracts-exchange.md) */
+    { "XML_MALFORMED", 400,
+      "Dữ liệu XML không đúng cú pháp." },
+    { "XML_INVALID", 400,
+      "Dữ liệu XML không đúng lược đồ (XSD) quy định cho thông điệp này." },
+    { "XML_FORBIDDEN", 400,
+      "Dữ liệu XML chứa khai báo DOCTYPE, thực thể hoặc cấu trúc không được phép." },
+    { "BAD_SIGNATURE", 401,
+      "Chữ ký của thông điệp không hợp lệ." },
+    { "MESSAGE_EXPIRED", 401,
+      "Thông điệp đã quá thời gian hiệu lực. Vui lòng gửi lại thông điệp mới." },
+    { "REPLAYED_MESSAGE", 409,
+      "Thông điệp này đã được tiếp nhận và xử lý trước đó." },
+    { "UNKNOWN_SHIPMENT", 404,
+      "Không tìm thấy đơn hàng bưu chính tương ứng với thông điệp." },
+    { "AMOUNT_MISMATCH", 422,
+      "Số tiền trên chứng từ không khớp với số tiền phải nộp của hồ sơ." },
+    { "PAYMENT_NOT_DUE", 409,
+      "Hồ sơ không ở trạng thái chờ thực hiện nghĩa vụ tài chính." },
+    { "PAYMENT_REQUIRED", 409,
+      "Hồ sơ chưa hoàn thành nghĩa vụ tài chính nên chưa thể tiếp tục xử lý." },
+    { "PARTNER_UNAVAILABLE", 503,
+      "Hệ thống của đơn vị đối tác tạm thời không phản hồi. Vui lòng thử lại sau." }
 };
 
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -98,6 +100,37 @@ int wk_conf_load_secrets(wk_conf *c, char *err, size_t errsz)
             rc = -1;
         }
     }
+    /* partner secrets: optional, each only when its file exists */
+    struct { const char *file; char *out; size_t sz; } ps[] = {
+        { c->portal_token_file, c->portal_token, sizeof(c->portal_token) },
+        { c->postal_token_file, c->postal_token, sizeof(c->postal_token) },
+        { c->postal_hmac_secret_file, c->postal_hmac_secret, sizeof(c->postal_hmac_secret) },
+        { c->payment_token_file, c->payment_token, sizeof(c->payment_token) },
+    };
+    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+        char e2[256];
+        ps[i].out[0] = '\0';
+        if (ps[i].file[0] && access(ps[i].file, F_OK) == 0
+            && read_secret(ps[i].file, ps[i].out, ps[i].sz, e2, sizeof(e2)) != 0 && rc == 0) {
+            snprintf(err, errsz, "%s", e2);
+            rc = -1;
+        }
+    }
+    c->payment_pubkey_ok = 0;
+    if (c->payment_pubkey_file[0] && access(c->payment_pubkey_file, F_OK) == 0) {
+        char hex[80], e2[256];
+        size_t bl = 0;
+        if (read_secret(c->payment_pubkey_file, hex, sizeof(hex), e2, sizeof(e2)) != 0
+            || sodium_hex2bin(c->payment_pubkey, sizeof(c->payment_pubkey), hex, strlen(hex),
+                              NULL, &bl, NULL) != 0 || bl != sizeof(c->payment_pubkey)) {
+            if (rc == 0) {
+                snprintf(err, errsz, "payment_pubkey_file %s must hold 64 hex digits", c->payment_pubkey_file);
+                rc = -1;
+            }
+        } else {
+            c->payment_pubkey_ok = 1;
+        }
+    }
     return rc;
 }
 
@@ -119,6 +152,11 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     c->staff_lockout_failures = 5;
     c->staff_lockout_s = 900;
     c->rpc_claim_idle_ms = 15000;
+    c->outbox_max_attempts = 12;
+    c->outbox_backoff_base_ms = 1000;
+    c->outbox_backoff_max_ms = 300000;
+    c->outbox_lease_ms = 30000;
+    c->outbox_http_timeout_ms = 10000;
 
     if (file == NULL || *file == '\0')
         file = getenv("TTHC_CONF");
@@ -178,6 +216,21 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
         else if (!strcmp(k, "staff_lockout_failures")) bad = set_long(&c->staff_lockout_failures, v);
         else if (!strcmp(k, "staff_lockout_s")) bad = set_long(&c->staff_lockout_s, v);
         else if (!strcmp(k, "rpc_claim_idle_ms")) bad = set_long(&c->rpc_claim_idle_ms, v);
+        else if (!strcmp(k, "public_url")) bad = set_str(c->public_url, sizeof(c->public_url), v);
+        else if (!strcmp(k, "portal_url")) bad = set_str(c->portal_url, sizeof(c->portal_url), v);
+        else if (!strcmp(k, "portal_token_file")) bad = set_str(c->portal_token_file, sizeof(c->portal_token_file), v);
+        else if (!strcmp(k, "postal_url")) bad = set_str(c->postal_url, sizeof(c->postal_url), v);
+        else if (!strcmp(k, "postal_token_file")) bad = set_str(c->postal_token_file, sizeof(c->postal_token_file), v);
+        else if (!strcmp(k, "postal_hmac_secret_file")) bad = set_str(c->postal_hmac_secret_file, sizeof(c->postal_hmac_secret_file), v);
+        else if (!strcmp(k, "payment_url")) bad = set_str(c->payment_url, sizeof(c->payment_url), v);
+        else if (!strcmp(k, "payment_token_file")) bad = set_str(c->payment_token_file, sizeof(c->payment_token_file), v);
+        else if (!strcmp(k, "payment_pubkey_file")) bad = set_str(c->payment_pubkey_file, sizeof(c->payment_pubkey_file), v);
+        else if (!strcmp(k, "catalogue_pull_interval_s")) bad = set_long(&c->catalogue_pull_interval_s, v);
+        else if (!strcmp(k, "outbox_max_attempts")) bad = set_long(&c->outbox_max_attempts, v);
+        else if (!strcmp(k, "outbox_backoff_base_ms")) bad = set_long(&c->outbox_backoff_base_ms, v);
+        else if (!strcmp(k, "outbox_backoff_max_ms")) bad = set_long(&c->outbox_backoff_max_ms, v);
+        else if (!strcmp(k, "outbox_lease_ms")) bad = set_long(&c->outbox_lease_ms, v);
+        else if (!strcmp(k, "outbox_http_timeout_ms")) bad = set_long(&c->outbox_http_timeout_ms, v);
         else if (!strcmp(k, "clock")) {
             /* docs/contracts-workflow.md "The clock": redis only in test/bench stacks */
             bad = strcmp(v, "system") != 0 && strcmp(v, "redis") != 0;
@@ -210,6 +263,11 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     if (c->session_abs_s < c->session_idle_s) c->session_abs_s = c->session_idle_s;
     if (c->staff_lockout_failures < 1) c->staff_lockout_failures = 1;
     if (c->rpc_claim_idle_ms < 1000) c->rpc_claim_idle_ms = 1000;
+    if (c->outbox_max_attempts < 1) c->outbox_max_attempts = 1;
+    if (c->outbox_backoff_base_ms < 10) c->outbox_backoff_base_ms = 10;
+    if (c->outbox_backoff_max_ms < c->outbox_backoff_base_ms) c->outbox_backoff_max_ms = c->outbox_backoff_base_ms;
+    if (c->outbox_lease_ms < 1000) c->outbox_lease_ms = 1000;
+    if (c->outbox_http_timeout_ms < 100) c->outbox_http_timeout_ms = 100;
     /* secrets next to the config file unless named: ROOT/etc/rpc.key */
     if (c->rpc_key_file[0] == '\0' && conf_dir_file(c, "rpc.key", c->rpc_key_file,
                                                       sizeof(c->rpc_key_file)) != 0) {

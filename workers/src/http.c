@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #define HTTP_TIMEOUT_MS 5000L
 #define HTTP_MAX_BODY   (1u << 20)
@@ -70,6 +71,91 @@ int wk_http_request(const char *url, const char *form, wk_http_resp *resp)
     int rc = 0;
     if (cc != CURLE_OK) {
         snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(cc));
+        rc = -1;
+    } else {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    }
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+typedef struct {
+    wk_http_resp *resp;
+    size_t max;
+    int too_large;
+} cap_ud;
+
+static size_t on_data_cap(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    cap_ud *c = ud;
+    size_t n = size * nmemb;
+    if (c->resp->len + n > c->max) {
+        c->too_large = 1;
+        return 0;
+    }
+    char *nb = realloc(c->resp->body, c->resp->len + n + 1);
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + c->resp->len, ptr, n);
+    c->resp->body = nb;
+    c->resp->len += n;
+    c->resp->body[c->resp->len] = '\0';
+    return n;
+}
+
+int wk_http_xml(const char *method, const char *url, const char *token, const char *idem,
+                const char *body, size_t len, const char *extra_hdr, long timeout_ms,
+                size_t max_reply, wk_http_resp *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        snprintf(resp->error, sizeof(resp->error), "curl init failed");
+        return -1;
+    }
+    char line[512];
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/xml");
+    hdr = curl_slist_append(hdr, "Content-Type: application/xml; charset=utf-8");
+    hdr = curl_slist_append(hdr, "Expect:");
+    if (token && *token) {
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
+        hdr = curl_slist_append(hdr, line);
+        sodium_memzero(line, sizeof(line));
+    }
+    if (idem) {
+        snprintf(line, sizeof(line), "Idempotency-Key: %s", idem);
+        hdr = curl_slist_append(hdr, line);
+    }
+    if (extra_hdr)
+        hdr = curl_slist_append(hdr, extra_hdr);
+    cap_ud cu = { resp, max_reply, 0 };
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 3000 ? timeout_ms : 3000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "tthc-worker");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data_cap);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &cu);
+    if (!strcmp(method, "POST")) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+    } else if (strcmp(method, "GET")) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    }
+    CURLcode cc = curl_easy_perform(h);
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 cu.too_large ? "reply too large" : curl_easy_strerror(cc));
         rc = -1;
     } else {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

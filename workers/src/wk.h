@@ -71,6 +71,28 @@ typedef struct {
     long staff_lockout_s;            /* default 900 */
     long rpc_claim_idle_ms;          /* default 15000 (> the 10 s RPC deadline) */
     int  clock_redis;                /* clock = redis (test/bench stacks only; default system) */
+    /* partners (docs/exchange.md); an empty url means "not configured" */
+    char public_url[512];            /* this system's own base URL (callbacks, return links) */
+    char portal_url[512];            /* national portal */
+    char portal_token_file[512];
+    char portal_token[256];
+    char postal_url[512];            /* postal operator */
+    char postal_token_file[512];
+    char postal_token[256];
+    char postal_hmac_secret_file[512];
+    char postal_hmac_secret[256];    /* HMAC-SHA256 key of tracking callbacks */
+    char payment_url[512];           /* payment platform */
+    char payment_token_file[512];
+    char payment_token[256];
+    char payment_pubkey_file[512];   /* the platform's Ed25519 public key, 64 hex */
+    unsigned char payment_pubkey[32];
+    int  payment_pubkey_ok;
+    long catalogue_pull_interval_s;  /* 0: no scheduled pull (default 0) */
+    long outbox_max_attempts;        /* default 12, then dead */
+    long outbox_backoff_base_ms;     /* default 1000 */
+    long outbox_backoff_max_ms;      /* default 300000 */
+    long outbox_lease_ms;            /* default 30000 */
+    long outbox_http_timeout_ms;     /* default 10000 */
 } wk_conf;
 
 /* Load FILE (or $TTHC_CONF when file is NULL). Returns 0, or -1 with a
@@ -345,6 +367,33 @@ wk_rc wk_reconcile_pass(wk_db *db, wk_rds *r, const wk_conf *conf, const char *m
 /* give up the leader lease if we hold it (clean shutdown) */
 void  wk_reconcile_release(wk_rds *r, const char *me);
 
+/* ---- outbox.c (delivery of the outbox to partners; docs/exchange.md) --- */
+typedef struct {
+    long long id, dossier_id, history_id;   /* history_id 0 when none */
+    char kind[32];       /* history (TienTrinhXuLy) | dossier (HoSo) | postal_order (DonHangBuuChinh) */
+    char target[16];     /* portal | postal */
+    char code[64];       /* MaHoSo */
+    char idem[128];      /* Idempotency-Key */
+    json_t *payload;     /* the row's payload (borrowed) */
+    long attempts;
+} wk_outbox_msg;
+/* Queue a message inside the caller's transaction (the history entry's, or the
+ * one that made the postal order).  history_id 0 = none. 0 / -1 (db error). */
+int  wk_outbox_enqueue(wk_db *db, long long dossier_id, long long history_id, const char *kind,
+                       const char *target, const char *payload_json);
+/* One delivery round: claims due heads (leased), sends, records. Returns the
+ * number of messages handled, -1 when MariaDB is unavailable. */
+long wk_outbox_tick(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me);
+
+/* ---- postal.c (DOMAIN X3, A6) ----------------------------------------- */
+/* Render the DonHangBuuChinh of a postal_order message: 0 with *xml (malloc'd),
+ * 1 permanent failure (the message goes dead), -1 transient (db). */
+int  wk_postal_render(wk_db *db, const wk_outbox_msg *m, char **xml, size_t *len);
+/* The operator accepted the order (2xx): validate the KetQuaDonHang reply and
+ * record the shipment number, inside the transaction that marks the message
+ * sent. 0 ok, 1 the reply is not acceptable (retried), -1 db error. */
+int  wk_postal_on_sent(wk_db *db, const wk_outbox_msg *m, const char *reply, size_t len);
+
 /* ---- http.c (libcurl; outbound calls of the workers) ------------------ */
 typedef struct {
     long status;          /* HTTP status, 0 when no response */
@@ -359,6 +408,15 @@ void wk_http_global_cleanup(void);
  * 0 a response came (any status), -1 transport failure (resp->error). */
 int  wk_http_request(const char *url, const char *form, wk_http_resp *resp);
 void wk_http_resp_free(wk_http_resp *resp);
+/* A partner call (docs/contracts-exchange.md): METHOD ("GET"/"POST") url with
+ * "Authorization: Bearer TOKEN" (when token is non-empty), "Idempotency-Key"
+ * (when idem is non-NULL), an XML body (POST), extra_hdr ("Name: value", or
+ * NULL), a total timeout and a reply cap of max_reply bytes (a longer reply
+ * fails the call: "reply too large").  0 with resp->status set when an HTTP
+ * answer came (any code), -1 with resp->error on transport failure. */
+int  wk_http_xml(const char *method, const char *url, const char *token, const char *idem,
+                 const char *body, size_t len, const char *extra_hdr, long timeout_ms,
+                 size_t max_reply, wk_http_resp *resp);
 /* append "k=v" (url-encoded, '&' separated) to a growing form string */
 int  wk_form_add(char **form, const char *k, const char *v);
 
