@@ -216,6 +216,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
         else if (!strcmp(k, "staff_lockout_failures")) bad = set_long(&c->staff_lockout_failures, v);
         else if (!strcmp(k, "staff_lockout_s")) bad = set_long(&c->staff_lockout_s, v);
         else if (!strcmp(k, "rpc_claim_idle_ms")) bad = set_long(&c->rpc_claim_idle_ms, v);
+        else if (!strcmp(k, "xsd_dir")) bad = set_str(c->xsd_dir, sizeof(c->xsd_dir), v);
         else if (!strcmp(k, "public_url")) bad = set_str(c->public_url, sizeof(c->public_url), v);
         else if (!strcmp(k, "portal_url")) bad = set_str(c->portal_url, sizeof(c->portal_url), v);
         else if (!strcmp(k, "portal_token_file")) bad = set_str(c->portal_token_file, sizeof(c->portal_token_file), v);

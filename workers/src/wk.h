@@ -72,6 +72,7 @@ typedef struct {
     long rpc_claim_idle_ms;          /* default 15000 (> the 10 s RPC deadline) */
     int  clock_redis;                /* clock = redis (test/bench stacks only; default system) */
     /* partners (docs/exchange.md); an empty url means "not configured" */
+    char xsd_dir[512];               /* exchange/xsd of the installation */
     char public_url[512];            /* this system's own base URL (callbacks, return links) */
     char portal_url[512];            /* national portal */
     char portal_token_file[512];
