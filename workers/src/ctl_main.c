@@ -54,6 +54,9 @@ static void usage(FILE *f)
         "  clock show | set MS | advance DURATION | reset   the test clock (clock = redis only)\n"
         "  setting get NAME | set NAME VALUE   deployment settings (supplement_mode restart|resume)\n"
         "  inbox rebuild | sync CODE   rebuild the officials' inbox read model from MariaDB\n"
+        "  outbox stats | list [--state S] [--dossier CODE] [--limit N] | show ID\n"
+        "  outbox replay ID|--all-dead [--rerender] | check CODE|--since HOURS | deliver\n"
+        "                            the partners' outbox: dead letters, replay, reconciliation\n"
         "  warn tick              one pass of the T9 warner now\n"
         "exit: 0 ok, 1 error, 2 usage, 3 MariaDB/Redis unavailable, 4 applied migration changed\n");
 }
@@ -395,6 +398,13 @@ int main(int argc, char **argv)
             rc = EX_UNAVAIL;
         else
             rc = wk_ctl_flow(&c.db, need_rds(&c) ? NULL : &c.r, cmd, ac, av);
+        if (rc == EX_USAGE)
+            goto bad;
+    } else if (!strcmp(cmd, "outbox")) {
+        if (need_db(&c))
+            rc = EX_UNAVAIL;
+        else
+            rc = wk_ctl_outbox(&c.db, need_rds(&c) ? NULL : &c.r, &c.conf, ac, av);
         if (rc == EX_USAGE)
             goto bad;
     } else if (wk_ctl_time_cmd(cmd)) {

@@ -385,6 +385,14 @@ int  wk_outbox_enqueue(wk_db *db, long long dossier_id, long long history_id, co
 /* One delivery round: claims due heads (leased), sends, records. Returns the
  * number of messages handled, -1 when MariaDB is unavailable. */
 long wk_outbox_tick(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me);
+/* Reconciliation: ask the portal what it holds of dossier CODE; history
+ * entries it lacks are sent again (same key), a differing status gets a new
+ * HoSo.  *resent = messages queued.  0 ok, -1 db error, 2 bad input (err),
+ * 3 portal unavailable or its answer unusable (err). */
+int  wk_outbox_check(wk_db *db, const wk_conf *conf, const char *code, int *resent, char *err,
+                     size_t errsz);
+/* tthcctl outbox ... (ctl_outbox.c): tthcctl exit code, 2 = usage */
+int  wk_ctl_outbox(wk_db *db, wk_rds *r, const wk_conf *conf, int argc, char **argv);
 
 /* ---- postal.c (DOMAIN X3, A6) ----------------------------------------- */
 /* Render the DonHangBuuChinh of a postal_order message: 0 with *xml (malloc'd),

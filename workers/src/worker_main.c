@@ -35,6 +35,7 @@ typedef struct {
     int once;
     int catalogue_done;
     int64_t next_claim, next_move, next_recon, next_warn;
+    int64_t next_outbox;   /* X1/X3: outbox delivery (outbox.c) */
     wk_recon_state rs;
     long processed;
 } worker;
@@ -224,6 +225,13 @@ static int duties(worker *w, int force)
         if (n > 0)
             work += (int)n;
         w->next_warn = now + 1000;
+    }
+    if ((force || now >= w->next_outbox) && !g_stop) {
+        /* X1, X3: deliver the outbox to the partners (any worker, leased per message) */
+        long n = wk_outbox_tick(&w->db, &w->r, &w->conf, w->me);
+        if (n > 0)
+            work += (int)n;
+        w->next_outbox = wk_now_ms() + (n > 0 ? 50 : 250);
     }
     if ((force || now >= w->next_recon) && !g_stop) {
         wk_rc rc = wk_reconcile_pass(&w->db, &w->r, &w->conf, w->me, 0, &w->rs, &g_stop);

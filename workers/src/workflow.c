@@ -401,12 +401,38 @@ static json_t *files_json(const wf_req *q)
     return a;
 }
 
+/* X1: every history entry makes two messages to the national portal, in this
+ * order: the dossier's create-or-update (HoSo, a snapshot taken now, in the
+ * transaction that changed it) and the history entry (TienTrinhXuLy).
+ * outbox.c delivers them (docs/exchange.md). */
+#define OB_DT(col) "DATE_FORMAT(CONVERT_TZ(" col ", '+00:00', '+07:00'), '%Y%m%d%H%i%s')"
 int wk_outbox_add(wk_db *db, long long history_id)
 {
     wk_param p[] = { WK_INT(history_id) };
+    if (wk_db_exec(db,
+        "INSERT IGNORE INTO outbox (dossier_id, history_id, kind, target, payload)"
+        " SELECT h.dossier_id, h.id, 'dossier', 'portal', JSON_OBJECT("
+        "  'MaHoSo', d.code, 'MaTTHC', pr.code, 'TenTTHC', pr.name, 'MaLinhVuc', f.code,"
+        "  'KenhThucHien', CASE d.channel WHEN 'counter' THEN 1 WHEN 'online' THEN 2 ELSE 3 END,"
+        "  'ChuHoSo', d.applicant_name, 'SoGiayToChuHoSo', d.applicant_identity,"
+        "  'LoaiDoiTuong', CASE d.applicant_type WHEN 'citizen' THEN 1 WHEN 'enterprise' THEN 2 ELSE 3 END,"
+        "  'Email', d.applicant_email, 'SoDienThoai', d.applicant_phone,"
+        "  'TrichYeuHoSo', pr.name,"
+        "  'NgayNopHoSo', " OB_DT("d.received_at") ","
+        "  'NgayTiepNhan', " OB_DT("d.receipt_at") ","
+        "  'NgayHenTra', " OB_DT("d.due_at") ","
+        "  'TrangThaiHoSo', h.status,"
+        "  'NgayTra', " OB_DT("d.returned_at") ","
+        "  'NgayKetThucXuLy', " OB_DT("d.result_at") ","
+        "  'DonViXuLy', ag.code)"
+        " FROM dossier_history h JOIN dossiers d ON d.id = h.dossier_id"
+        " JOIN procedures pr ON pr.id = d.procedure_id JOIN fields f ON f.id = pr.field_id"
+        " JOIN agencies ag ON ag.id = d.agency_id"
+        " WHERE h.id = ?", p, 1, NULL, NULL, NULL, NULL) != 0)
+        return -1;
     return wk_db_exec(db,
-        "INSERT IGNORE INTO outbox (dossier_id, history_id, kind, payload)"
-        " SELECT h.dossier_id, h.id, 'history', JSON_OBJECT("
+        "INSERT IGNORE INTO outbox (dossier_id, history_id, kind, target, payload)"
+        " SELECT h.dossier_id, h.id, 'history', 'portal', JSON_OBJECT("
         "  'MaHoSo', d.code, 'TrangThai', h.status, 'HanhDong', h.action,"
         "  'BuocXuLy', h.step_position, 'TenBuocXuLy', ps.name,"
         "  'NguoiXuLy', h.actor, 'ChucDanh', ps.role, 'PhongBanXuLy', dp.name, 'DonViXuLy', ag.name,"

@@ -403,10 +403,11 @@ sub history_count { my ($code) = @_;
 sub outbox_rows {
   my ($code) = @_;
   return eval { sql("SELECT o.history_id, o.payload FROM outbox o JOIN dossiers d ON d.id = o.dossier_id"
-                  . " WHERE d.code = '$code' ORDER BY o.id") };
+                  . " WHERE d.code = '$code' AND o.kind = 'history' ORDER BY o.id") };
 }
 sub outbox_count { my ($code) = @_;
-  return sql_value("SELECT COUNT(*) FROM outbox o JOIN dossiers d ON d.id = o.dossier_id WHERE d.code = '$code'") }
+  return sql_value("SELECT COUNT(*) FROM outbox o JOIN dossiers d ON d.id = o.dossier_id WHERE d.code = '$code'"
+                  . " AND o.kind = 'history'") }
 
 # outbox_check(\@codes): for each dossier, one outbox row per history entry, each
 # payload with MaHoSo = the code, TrangThai and NgayKetThucTheoQuyDinh (two assertions per code)
