@@ -152,7 +152,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     c->staff_lockout_failures = 5;
     c->staff_lockout_s = 900;
     c->rpc_claim_idle_ms = 15000;
-    c->outbox_max_attempts = 12;
+    c->outbox_max_attempts = 60;
     c->outbox_backoff_base_ms = 1000;
     c->outbox_backoff_max_ms = 300000;
     c->outbox_lease_ms = 30000;
