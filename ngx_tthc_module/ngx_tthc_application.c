@@ -10,7 +10,9 @@
  *       the 10-digit tax code (13 with a branch suffix);
  *   contact: at least one of e-mail and phone (A5 notifications);
  *   result_channel: online, desk or postal, allowed by the procedure, and
- *       postal needs an address (A6, 000 Art.15.2-3).
+ *       postal needs an address (A6, 000 Art.15.2-3);
+ *   postal_pickup: optional boolean, the paper dossier picked up by the
+ *       postal operator at the postal address (X3), which it then requires.
  */
 
 
@@ -107,7 +109,7 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_session_t *session,
     ngx_tthc_procedure_t **procp, json_t **outp, const char **field)
 {
     json_t                *proc, *ap, *name, *id, *email, *phone, *form,
-                          *channel, *addr, *out, *oap, *oaddr, *v;
+                          *channel, *addr, *out, *oap, *oaddr, *v, *pickup;
     const char            *t, *ch;
     ngx_tthc_procedure_t  *pr;
 
@@ -190,7 +192,14 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_session_t *session,
     addr = json_object_get(in, "postal_address");
     oaddr = NULL;
 
-    if (ch[0] == 'p') {
+    /* X3: postal pickup of the paper dossier, at the same postal address */
+    pickup = json_object_get(in, "postal_pickup");
+    if (pickup && !json_is_null(pickup) && !json_is_boolean(pickup)) {
+        *field = "postal_pickup";
+        return "INVALID_APPLICATION";
+    }
+
+    if (ch[0] == 'p' || json_is_true(pickup)) {
         if (!json_is_object(addr)) {
             *field = "postal_address";
             return "INVALID_APPLICATION";
@@ -269,6 +278,10 @@ ngx_tthc_application_validate(json_t *in, ngx_tthc_session_t *session,
 
     if (oaddr) {
         json_object_set_new(out, "postal_address", oaddr);
+    }
+
+    if (json_is_true(pickup)) {
+        json_object_set_new(out, "postal_pickup", json_true());   /* X3 */
     }
 
     *outp = out;

@@ -492,6 +492,17 @@ ngx_tthc_dispatch(ngx_http_request_t *r)
         return ngx_tthc_send_error(r, "NOT_FOUND");
     }
 
+    /* partners/...: callbacks signed by the partners, no session, no CSRF
+     * (docs/contracts-exchange.md "Edge endpoints partners call") */
+
+    if (ngx_tthc_seg_is(s[0], "partners")) {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_tthc_not_allowed(r, "POST");
+        }
+
+        return ngx_tthc_partner_handler(r, s, n);
+    }
+
     /* CSRF: every state change (docs/contracts-identity.md "CSRF") */
 
     if (!get && ngx_tthc_csrf_check(r) != NGX_OK) {
@@ -590,6 +601,14 @@ ngx_tthc_dispatch(ngx_http_request_t *r)
             }
 
             return ngx_tthc_me_action_handler(r, &s[2]);
+        }
+
+        if (n == 4 && ngx_tthc_seg_is(s[3], "payment")) {    /* A8 */
+            if (r->method != NGX_HTTP_POST) {
+                return ngx_tthc_not_allowed(r, "POST");
+            }
+
+            return ngx_tthc_me_payment_handler(r, &s[2]);
         }
 
         if (!get) {

@@ -190,6 +190,14 @@ ngx_int_t ngx_tthc_inbox_handler(ngx_http_request_t *r);
 ngx_uint_t ngx_tthc_procedure_code_valid(ngx_str_t *code);
 
 
+/* partners' callbacks and the applicant's payment (issue 5; ngx_tthc_partner.c) */
+
+ngx_int_t ngx_tthc_partner_handler(ngx_http_request_t *r, ngx_str_t *seg,
+    ngx_uint_t n);
+ngx_int_t ngx_tthc_me_payment_handler(ngx_http_request_t *r,
+    ngx_str_t *code);
+
+
 /* responses */
 
 ngx_int_t ngx_tthc_send_json(ngx_http_request_t *r, ngx_uint_t status,

@@ -59,7 +59,49 @@ async function loadMine() {
   list.replaceChildren();
   if (r.body.items.length === 0) list.append(el('li', {}, 'Chưa có hồ sơ nào.'));
   for (const d of r.body.items) {
-    list.append(el('li', {}, el('strong', {}, d.code), ' — ' + d.procedure.name + ' — ', el('span', { class: 'status' }, d.status.label)));
+    list.append(el('li', {}, el('button', { class: 'link', onclick: () => openMine(d.code) }, el('strong', {}, d.code)),
+      ' — ' + d.procedure.name + ' — ', el('span', { class: 'status' }, d.status.label)));
+  }
+  /* back from the payment platform (A8): ?hoso=CODE opens that dossier */
+  const back = new URLSearchParams(location.search).get('hoso');
+  if (back) { history.replaceState(null, '', location.pathname); openMine(back); }
+}
+
+/* one of my dossiers, with its fees (A8: status 6 pays online; once paid, the e-receipt) */
+const money = (n) => Number(n).toLocaleString('vi-VN') + ' đồng';
+async function openMine(code) {
+  const box = $('#my-dossier');
+  const r = await api('/api/v1/me/dossiers/' + encodeURIComponent(code));
+  box.replaceChildren();
+  if (r.status !== 200) { box.append(el('p', { class: 'error' }, errorText(r))); return; }
+  const d = r.body, p = d.payment;
+  box.append(el('h3', {}, d.code), el('p', {}, d.procedure.name + ' — ', el('span', { class: 'status' }, d.status.label)));
+  /* X3: postal pickup and delivery, as the operator reports them */
+  for (const o of d.postal || []) {
+    box.append(el('p', { class: 'postal' }, (o.kind === 'pickup' ? 'Bưu chính thu gom hồ sơ' : 'Bưu chính chuyển phát kết quả')
+      + (o.tracking_number ? ' — số hiệu bưu gửi ' + o.tracking_number : ' — đang gửi yêu cầu') + (o.last_status_text ? ' — ' + o.last_status_text : '')
+      + (o.last_status_at ? ' (' + new Date(o.last_status_at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' }) + ')' : '')));
+  }
+  if (!p) return;
+  const fees = el('ul', {});
+  for (const f of p.fees || []) fees.append(el('li', {}, f.name + ': ' + money(f.amount)));
+  box.append(el('h4', {}, 'Phí, lệ phí: ' + money(p.amount)), fees);
+  if (p.state === 'paid' && p.receipt) {
+    const b = p.receipt;
+    box.append(el('dl', { class: 'receipt' },
+      el('dt', {}, 'Biên lai điện tử'), el('dd', {}, (b.KyHieuBienLai || '') + ' số ' + (b.SoBienLai || '')),
+      el('dt', {}, 'Mã tra cứu'), el('dd', {}, b.MaTraCuuBienLai || ''),
+      el('dt', {}, 'Thời điểm nộp'), el('dd', {}, b.paid_at ? new Date(b.paid_at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' }) : ''),
+      el('dt', {}, 'Xem biên lai'), el('dd', {}, b.DuongDanBienLai ? el('a', { href: b.DuongDanBienLai, target: '_blank', rel: 'noopener' }, b.DuongDanBienLai) : '')));
+  } else if (p.due) {
+    const msg = el('p', {});
+    box.append(el('button', { onclick: async () => {
+      msg.textContent = 'Đang chuyển đến nền tảng thanh toán…';
+      const s = await api('/api/v1/me/dossiers/' + encodeURIComponent(code) + '/payment',
+                          { method: 'POST', headers: { 'X-CSRF-Token': session.csrf_token } });
+      if (s.status === 200 && s.body.payment_url) location = s.body.payment_url;
+      else msg.textContent = errorText(s);
+    } }, 'Thanh toán trực tuyến'), msg);
   }
 }
 
@@ -137,7 +179,9 @@ async function openProcedure(code) {
   current.result_channels.forEach((c, i) => {
     ch.append(el('label', {}, el('input', Object.assign({ type: 'radio', name: 'result_channel', value: c }, i === 0 ? { checked: '' } : {})), CHANNELS[c] || c));
   });
-  ch.onchange = () => { $('#postal').hidden = $('input[name=result_channel]:checked').value !== 'postal'; };
+  /* the postal address: result by post (A6) or pickup of the paper dossier (X3) */
+  ch.onchange = () => { $('#postal').hidden = $('input[name=result_channel]:checked').value !== 'postal' && !$('input[name=postal_pickup]').checked; };
+  $('input[name=postal_pickup]').onchange = ch.onchange;
   ch.onchange();
   $('#submit').scrollIntoView();
 }
@@ -149,7 +193,8 @@ $('#submit-form').addEventListener('submit', async (ev) => {
   const app = { procedure: current.code, applicant: {}, form: {}, result_channel: channel };
   if (f.elements['email'].value) app.applicant.email = f.elements['email'].value;
   if (f.elements['phone'].value) app.applicant.phone = f.elements['phone'].value;
-  if (channel === 'postal') {
+  if (f.elements['postal_pickup'].checked) app.postal_pickup = true;
+  if (channel === 'postal' || app.postal_pickup) {
     app.postal_address = { street: f.elements['street'].value, district: f.elements['district'].value, province: f.elements['province'].value };
     if (f.elements['ward'].value) app.postal_address.ward = f.elements['ward'].value;
   }

@@ -790,6 +790,18 @@ function renderDetail(v) {
       (v.files || []).map((f) => [txt(f.component), fileLink(code, f), size(f.size), txt(f.media_type)]),
       'Hồ sơ không có tệp đính kèm.'));
 
+  /* A8: fees paid online (docs/exchange-payment.md) */
+  const pay = v.payment;
+  if (pay && typeof pay === 'object') {
+    const rc = pay.receipt;
+    parts.push(el('h3', {}, 'Phí, lệ phí (thanh toán trực tuyến)'), dl([
+      ['Số tiền', Number(pay.amount).toLocaleString('vi-VN') + ' đồng'],
+      ['Tình trạng', pay.state === 'paid' ? 'Đã nộp' : pay.due ? 'Chờ người nộp thanh toán' : 'Chưa nộp'],
+      ['Biên lai điện tử', rc ? txt(rc.KyHieuBienLai) + ' số ' + txt(rc.SoBienLai) + ' · mã tra cứu ' + txt(rc.MaTraCuuBienLai) : null],
+      ['Thời điểm nộp', rc && rc.paid_at ? fmtIso(rc.paid_at) : null],
+    ]));
+  }
+
   if (wf) {
     const step = wf.step;
     const dueChanged = wf.first_due_at && wf.due_at && wf.first_due_at !== wf.due_at;

@@ -152,3 +152,14 @@ JOIN agencies a ON a.code = s.ac
 WHERE p.code = @joint
 ON DUPLICATE KEY UPDATE name = VALUES(name), agency_id = VALUES(agency_id), role = VALUES(role),
   budget_minutes = VALUES(budget_minutes), actions = VALUES(actions);
+
+-- A8 (issue 5): beneficiary accounts of online fee payment (docs/exchange-payment.md).
+-- A local setting (the catalogue import never touches agency_accounts). Only the
+-- procedure below is paid online in the demo: its online dossiers get status 6 at
+-- reception until the platform's voucher; every other procedure's fees are
+-- collected at the desk (no account applies to them). Tests: t/25-payment.t.
+INSERT INTO agency_accounts (agency_id, procedure_key, account_no, account_name, bank_code, active)
+SELECT p.agency_id, p.id, '3511.0.9052341', 'Sở Tư pháp tỉnh H41 - thu phí, lệ phí', '01701001', 1
+FROM procedures p WHERE p.code = '2.000488.000.00.00.H41'
+ON DUPLICATE KEY UPDATE account_no = VALUES(account_no), account_name = VALUES(account_name),
+  bank_code = VALUES(bank_code), active = VALUES(active);

@@ -122,7 +122,7 @@ wk_rc wk_catalogue_publish(wk_db *db, wk_rds *r, long long *version, long *nproc
         || wk_db_exec(db, "SELECT f.procedure_id, f.name, f.amount FROM procedure_fees f"
                           " ORDER BY f.procedure_id, f.id", NULL, 0, fee_cb, &c, NULL, NULL) != 0
         || wk_db_exec(db, "SELECT c.procedure_id, c.code, c.name, c.required, c.max_size, c.media_types"
-                          " FROM components c ORDER BY c.procedure_id, c.position, c.id",
+                          " FROM components c WHERE c.active = 1 ORDER BY c.procedure_id, c.position, c.id",
                       NULL, 0, comp_cb, &c, NULL, NULL) != 0) {
         wk_warn("catalogue", "query failed errno=%u error=\"%s\"", db->last_errno, db->last_error);
         rc = wk_db_transient(db) ? WK_TRANSIENT : WK_PERMANENT;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static void usage(FILE *f)
         "  outbox replay ID|--all-dead [--rerender] | check CODE|--since HOURS | deliver\n"
         "                            the partners' outbox: dead letters, replay, reconciliation\n"
         "  warn tick              one pass of the T9 warner now\n"
+        "  catalogue import FILE [--dry-run] | pull   import the national procedure catalogue (DanhSachThuTuc)\n"
         "exit: 0 ok, 1 error, 2 usage, 3 MariaDB/Redis unavailable, 4 applied migration changed\n");
 }
 
@@ -266,6 +268,62 @@ static int cmd_ingest(ctl *c, const char *file)
     return EX_OK;
 }
 
+/* tthcctl catalogue import FILE [--dry-run] | pull (docs/exchange-catalogue.md) */
+static void print_import(const wk_catimport_result *r)
+{
+    printf("%s source=%s sha256=%s size=%lld\n", r->dry_run ? "dry run (nothing written)" : "imported",
+           r->source, r->sha256, r->size);
+    printf("agencies: added=%ld updated=%ld unchanged=%ld\n", r->agencies_added, r->agencies_updated,
+           r->agencies_unchanged);
+    printf("fields: added=%ld updated=%ld unchanged=%ld\n", r->fields_added, r->fields_updated,
+           r->fields_unchanged);
+    printf("procedures: added=%ld updated=%ld unchanged=%ld retired=%ld skipped=%ld\n", r->procedures_added,
+           r->procedures_updated, r->procedures_unchanged, r->procedures_retired, r->procedures_skipped);
+    printf("changes=%ld\n", r->changes);
+    if (r->version > 0)
+        printf("catalogue published version=%lld\n", r->version);
+}
+
+static int cmd_catalogue(ctl *c, int argc, char **argv)
+{
+    int pull = argc == 1 && !strcmp(argv[0], "pull");
+    int dry = argc == 3 && !strcmp(argv[0], "import") && !strcmp(argv[2], "--dry-run");
+    if (!pull && !dry && !(argc == 2 && !strcmp(argv[0], "import")))
+        return EX_USAGE;
+    if (need_db(c))
+        return EX_UNAVAIL;
+    if (!dry && need_rds(c))
+        return EX_UNAVAIL;
+    char actor[160], err[512];
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(actor, sizeof(actor), "tthcctl:%s", pw && pw->pw_name ? pw->pw_name : "?");
+    wk_catimport_result res;
+    wk_rc rc;
+    if (pull) {
+        char e2[256];
+        wk_conf_load_secrets(&c->conf, e2, sizeof(e2));   /* the portal token; others not needed */
+        int unchanged = 0;
+        rc = wk_catimport_pull(&c->db, &c->r, &c->conf, actor, &unchanged, &res, err, sizeof(err));
+        if (rc == WK_OK && unchanged) {
+            printf("unchanged\n");
+            return EX_OK;
+        }
+    } else {
+        rc = wk_catimport_file(&c->db, dry ? NULL : &c->r, &c->conf, argv[1], actor, dry, &res, err,
+                               sizeof(err));
+    }
+    if (rc != WK_OK) {
+        fprintf(stderr, "tthcctl: catalogue %s refused: %s\n", pull ? "pull" : "import", err);
+        return rc_exit(rc);
+    }
+    print_import(&res);
+    if (res.publish != WK_OK) {
+        fprintf(stderr, "tthcctl: imported, but the catalogue could not be published: run tthcctl publish\n");
+        return EX_UNAVAIL;
+    }
+    return EX_OK;
+}
+
 static int cmd_wait_ready(ctl *c, long timeout_s)
 {
     int64_t end = wk_now_ms() + timeout_s * 1000;
@@ -333,6 +391,10 @@ int main(int argc, char **argv)
     if (sodium_init() < 0)
         return EX_ERR;
     wk_log_init(NULL, c.conf.log_level);
+    {   /* partner credentials (outbox check, catalogue pull); absent ones stay empty */
+        char e2[256];
+        (void)wk_conf_load_secrets(&c.conf, e2, sizeof(e2));
+    }
     wk_db_init(&c.db, &c.conf);
     wk_rds_init(&c.r, &c.conf, 30000);
     int rc = EX_USAGE;
@@ -409,6 +471,10 @@ int main(int argc, char **argv)
             goto bad;
     } else if (wk_ctl_time_cmd(cmd)) {
         rc = wk_ctl_time(&c.db, &c.r, cmd, ac, av);
+    } else if (!strcmp(cmd, "catalogue")) {
+        rc = cmd_catalogue(&c, ac, av);
+        if (rc == EX_USAGE)
+            goto bad;
     } else if (!strcmp(cmd, "wait-ready")) {
         long t = 30;
         if (ac == 2 && !strcmp(av[0], "--timeout"))

@@ -19,6 +19,7 @@ typedef struct {
     char *form_json, *postal_json;
     json_t *files;
     long long applicant_id;   /* 0: none (journal entries from before issue 3) */
+    int pickup;               /* X3: application.postal_pickup */
 } manifest;
 
 #define FAIL(...) do { snprintf(err, errsz, __VA_ARGS__); return -1; } while (0)
@@ -91,6 +92,7 @@ static int parse_manifest(json_t *root, manifest *m, char *err, size_t errsz)
             FAIL("invalid postal_address");
         m->postal_json = json_dumps(postal, JSON_COMPACT);
     }
+    m->pickup = json_is_true(json_object_get(app, "postal_pickup"));   /* X3 */
     json_t *aid = json_object_get(root, "applicant_id");
     if (aid && !json_is_null(aid)) {
         if (!json_is_integer(aid) || json_integer_value(aid) <= 0)
@@ -255,6 +257,8 @@ static int insert_dossier(wk_db *db, const manifest *m, const char *msha, char *
             return -(int)db_fail(db, err, errsz, "insert history");
         if (wk_outbox_add(db, (long long)hid) != 0)     /* item 7: every history entry */
             return -(int)db_fail(db, err, errsz, "insert outbox");
+        if (m->pickup && wk_postal_pickup(db, (long long)did, m->received) != 0)   /* X3: pickup order */
+            return -(int)db_fail(db, err, errsz, "postal pickup");
         if (wk_db_simple(db, "COMMIT") != 0)
             return -(int)db_fail(db, err, errsz, "commit");
         return 1;

@@ -390,6 +390,10 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
         if (pr == 0 && ob_finish(db, o.m.id, "sent", st, NULL, 0, 1) == 0 && wk_db_simple(db, "COMMIT") == 0) {
             wk_info("outbox", "sent id=%lld kind=%s code=%s http=%ld attempts=%ld", o.m.id, o.m.kind,
                     o.m.code, st, o.m.attempts + 1);
+            /* the shipment number shows in the dossier's views; a failed
+             * refresh is repaired by the refresh retry and the reconciler */
+            if (r != NULL && wk_view_publish(db, r, o.m.code) != WK_OK)
+                wk_warn("outbox", "view refresh after the postal order failed code=%s", o.m.code);
             wk_http_resp_free(&resp);
             row_free(&o);
             return 1;

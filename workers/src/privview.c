@@ -123,6 +123,8 @@ wk_rc wk_private_publish(wk_db *db, wk_rds *r, const char *code)
     }
     json_object_set_new(v, "outputs", outs);
     json_object_set_new(v, "current_agencies", wf_current_agencies(db, code));
+    json_object_set_new(v, "payment", wk_payment_view(db, u.id));   /* A8: fees and e-receipt */
+    json_object_set_new(v, "postal", wk_postal_view(db, u.id));   /* X3: postal orders */
     out = json_dumps(v, JSON_COMPACT);
     if (out == NULL) {
         rc = WK_PERMANENT;

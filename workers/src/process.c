@@ -322,6 +322,15 @@ json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
         return wk_rpc_db_error(c, "procedure");
     if (f == 0)
         return wk_rpc_error("UNKNOWN_PROCEDURE", "procedure");
+    {   /* X2: a procedure the catalogue import retired takes no new dossiers */
+        long long act = 0;
+        wk_param ap[] = { WK_INT(pu.id) };
+        int fa = wk_db_get_ll(c->db, "SELECT 1 FROM procedures WHERE id = ? AND status = 'active'", ap, 1, &act);
+        if (fa < 0)
+            return wk_rpc_db_error(c, "procedure status");
+        if (fa == 0)
+            return wk_rpc_error("UNKNOWN_PROCEDURE", "procedure");
+    }
     if (!(o.roles & 0x01u) || o.agency_id != pu.agency_id)
         return wk_rpc_error("NOT_STEP_HOLDER", NULL);
     const char *channel = wk_json_str(b, "channel");
@@ -349,7 +358,7 @@ json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
     comp_ud cu = { json_array() };
     wk_param cp[] = { WK_INT(pu.id) };
     if (wk_db_exec(c->db, "SELECT code, required, max_size, media_types FROM components WHERE procedure_id = ?"
-                          " ORDER BY position", cp, 1, comp_cb, &cu, NULL, NULL) != 0) {
+                          " AND active = 1 ORDER BY position", cp, 1, comp_cb, &cu, NULL, NULL) != 0) {
         json_decref(cu.comps);
         return wk_rpc_db_error(c, "components");
     }

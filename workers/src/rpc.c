@@ -102,6 +102,9 @@ static const struct {
     { "staff.process.get", wk_rpc_process_get },
     { "staff.process.put", wk_rpc_process_put },
     { "me.action", wk_rpc_me_action },
+    { "me.payment.start", wk_rpc_me_payment_start },                 /* A8 */
+    { "partner.payment.voucher", wk_rpc_partner_payment_voucher },   /* A8 */
+    { "partner.postal.tracking", wk_rpc_postal_tracking },   /* X3 */
 };
 
 static int reqid_valid(const char *s)

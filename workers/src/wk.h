@@ -636,4 +636,97 @@ int  wk_xml_schema_check(const char *xsd_path, char *err, size_t errsz);
 /* frees the cached schemas (exit, tests) */
 void wk_xml_cleanup(void);
 
+/* ---- postal.c ---- (issue 5 item 4; docs/exchange-postal.md) */
+/* The desk confirmed the result (X3 hook of confirm_result, inside its
+ * transaction): a dossier whose result channel is 'postal' gets a delivery
+ * order queued (without an address or phone: result_channel -> 'desk').
+ * 0 / -1 (db error). */
+int     wk_postal_result_ready(wk_db *db, long long dossier_id, time_t now);
+/* The applicant asked for postal pickup of the paper dossier (ingest, in
+ * its transaction): a pickup order queued once.  0 / -1 (db error). */
+int     wk_postal_pickup(wk_db *db, long long dossier_id, time_t now);
+/* RPC partner.postal.tracking (edge: POST /api/v1/partners/postal/tracking) */
+json_t *wk_rpc_postal_tracking(wk_rpc *c, json_t *req);
+/* the "postal" member of the private view: the dossier's orders */
+json_t *wk_postal_view(wk_db *db, long long dossier_id);
+
+/* ---- payment.c ---- (issue 5 item 5, DOMAIN A8; docs/exchange-payment.md) */
+/* The desk accepts a dossier (A8 hook of accept, inside its transaction): an
+ * online dossier whose procedure has fees (> 0) and an active beneficiary
+ * account (agency_accounts) owes them: total, lines and account are frozen
+ * on the dossier.  1 owes (*amount = VND), 0 not, -1 db error. */
+int     wk_payment_require(wk_db *db, long long dossier_id, long long *amount);
+/* "1.234.000 đồng" */
+void    wk_payment_amount_text(long long amount, char *out, size_t outsz);
+/* RPC me.payment.start (edge: POST /api/v1/me/dossiers/{code}/payment) */
+json_t *wk_rpc_me_payment_start(wk_rpc *c, json_t *req);
+/* RPC partner.payment.voucher (edge: POST /api/v1/partners/payment/voucher) */
+json_t *wk_rpc_partner_payment_voucher(wk_rpc *c, json_t *req);
+/* the "payment" member of the private view (null when nothing is owed online) */
+json_t *wk_payment_view(wk_db *db, long long dossier_id);
+
+/* ---- catimport.c (catalogue import, DOMAIN X2; docs/exchange-catalogue.md) ---- */
+#define WK_K_CAT_PULL       "tthc:{catalogue}:pull"   /* lease of the scheduled pull */
+#define WK_CATIMPORT_MAX    (16u * 1024 * 1024)       /* an export larger than this is refused */
+#define WK_CAT_CH_ONLINE    0x1u                      /* result_channels of KenhThucHien 2 */
+#define WK_CAT_CH_DESK      0x2u                      /* KenhThucHien 1 */
+#define WK_CAT_CH_POSTAL    0x4u                      /* KenhThucHien 3 */
+typedef struct { char *code, *name; long long id; } wk_cat_named;   /* agency, field */
+typedef struct { char *code, *name; int required, position; long originals, copies; /* -1 none */ } wk_cat_comp;
+typedef struct { char *name; long long amount; } wk_cat_fee;
+typedef struct { char *code, *name, *kind; int required, position; } wk_cat_form;
+typedef struct {
+    char *code, *name;
+    int field, agency;        /* indexes into the doc's fields / agencies (agency: the first listed) */
+    int full, active;         /* MucDoTrucTuyen 1; TrangThai 1 */
+    long amount;              /* processing time: KenhThucHien 1's entry, else the first */
+    int hours;                /* DonViThoiGian 2 */
+    unsigned channels;        /* WK_CAT_CH_* of every ThoiHanGiaiQuyet listed */
+    int line;
+    wk_cat_comp *comps; int ncomps, capcomps;
+    wk_cat_fee *fees; int nfees, capfees;
+    wk_cat_form *forms; int nforms, capforms;
+} wk_cat_proc;
+typedef struct {
+    wk_cat_named *agencies; int nagencies, capagencies, agency_conflicts;
+    wk_cat_named *fields; int nfields, capfields, field_conflicts;
+    wk_cat_proc *procs; int nprocs, capprocs;
+} wk_cat_doc;
+typedef struct {
+    char source[8], sha256[65];
+    long long size, import_id, version;   /* version: catalogue published after it, 0 none */
+    long agencies_added, agencies_updated, agencies_unchanged;
+    long fields_added, fields_updated, fields_unchanged;
+    long procedures_added, procedures_updated, procedures_unchanged, procedures_retired, procedures_skipped;
+    long changes;                         /* added + updated + retired, all kinds */
+    int dry_run;
+    wk_rc publish;                        /* WK_OK, or the publish after the commit failed */
+} wk_catimport_result;
+/* pure: parse + validate (wk_xml_parse_valid, XSD xsd_path) an export into *d
+ * (free with wk_catimport_doc_free).  0, or -1 with "CLASS: reason" in err
+ * (XML_MALFORMED, XML_INVALID, XML_FORBIDDEN, TOO_LARGE, CATALOGUE_INVALID). */
+int   wk_catimport_parse(const char *buf, size_t len, const char *xsd_path, size_t max_len,
+                         wk_cat_doc *d, char *err, size_t errsz);
+void  wk_catimport_doc_free(wk_cat_doc *d);
+/* "online,desk,postal" order (the SET of procedures.result_channels) */
+void  wk_catimport_channels(unsigned mask, char out[32]);
+/* apply an export in one transaction (dry_run: rolled back), record it
+ * (catalogue_imports, audit), republish the catalogue when anything changed
+ * (r NULL: later).  source "file" | "pull".  WK_PERMANENT: refused, nothing
+ * written, "CLASS: reason" in err; WK_TRANSIENT: MariaDB unavailable/busy. */
+wk_rc wk_catimport_buf(wk_db *db, wk_rds *r, const wk_conf *conf, const char *buf, size_t len,
+                       const char *source, const char *actor, int dry_run,
+                       wk_catimport_result *res, char *err, size_t errsz);
+wk_rc wk_catimport_file(wk_db *db, wk_rds *r, const wk_conf *conf, const char *path, const char *actor,
+                        int dry_run, wk_catimport_result *res, char *err, size_t errsz);
+/* GET {portal_url}/dvc/v1/thutuc, If-None-Match: the last import's sha256;
+ * *unchanged = 1 on 304 (or the same bytes again); 200 -> import.  Transport
+ * errors, 408, 429, 5xx: WK_TRANSIENT; other statuses, refused exports: WK_PERMANENT */
+wk_rc wk_catimport_pull(wk_db *db, wk_rds *r, const wk_conf *conf, const char *actor, int *unchanged,
+                        wk_catimport_result *res, char *err, size_t errsz);
+/* the workers' scheduled pull: when catalogue_pull_interval_s > 0 and this
+ * worker takes the lease (SET WK_K_CAT_PULL me NX PX interval), pull; logs */
+void  wk_catimport_tick(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me);
+/* ---- end catimport.c ---- */
+
 #endif

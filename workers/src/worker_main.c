@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#define BLOCK_MS     2000
+#define BLOCK_MS     500   /* also the longest pause of the duties (warner, outbox) when idle */
 /* one entry of each stream per read: a burst of requests spreads over all
  * workers instead of queueing behind one (a read costs ~50 us, a job ms) */
 #define READ_COUNT   1
@@ -35,6 +35,7 @@ typedef struct {
     int once;
     int catalogue_done;
     int64_t next_claim, next_move, next_recon, next_warn;
+    int64_t next_catpull;     /* scheduled catalogue pull (catimport.c) */
     int64_t next_outbox;   /* X1/X3: outbox delivery (outbox.c) */
     wk_recon_state rs;
     long processed;
@@ -232,6 +233,11 @@ static int duties(worker *w, int force)
         if (n > 0)
             work += (int)n;
         w->next_outbox = wk_now_ms() + (n > 0 ? 50 : 250);
+    }
+    if (w->conf.catalogue_pull_interval_s > 0 && now >= w->next_catpull && !g_stop && !w->once) {
+        /* X2: one worker per interval pulls the portal's catalogue (lease in catimport.c) */
+        wk_catimport_tick(&w->db, &w->r, &w->conf, w->me);
+        w->next_catpull = wk_now_ms() + w->conf.catalogue_pull_interval_s * 1000;
     }
     if ((force || now >= w->next_recon) && !g_stop) {
         wk_rc rc = wk_reconcile_pass(&w->db, &w->r, &w->conf, w->me, 0, &w->rs, &g_stop);

@@ -134,17 +134,25 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
     int at_step = !strcmp(d->stage, "step");
     snprintf(label, lsz, "%s", acts[q->ai].label);
 
+    /* A8: status 6 waits for the payment voucher (payment.c); only the refusals,
+     * stop and withdraw may end it first */
+    if (d->status == 6 && q->act != ACT_REFUSE_RECEPTION && q->act != ACT_REFUSE && q->act != ACT_STOP
+        && q->act != ACT_WITHDRAW)
+        return err_field("PAYMENT_REQUIRED", NULL);
     if (acts[q->ai].note && !(a->applicant && q->act == ACT_WITHDRAW) && (q->note == NULL || q->note[0] == '\0'))
         return err_field("NOTE_REQUIRED", "note");
 
     switch (q->act) {
     case ACT_ACCEPT:
     case ACT_REFUSE_RECEPTION: {
-        if (strcmp(d->stage, "reception"))
+        if (strcmp(d->stage, "reception") && d->status != 6)   /* A8: refusable while unpaid */
             return err_field("ILLEGAL_TRANSITION", "action");
         if (!is_desk_of(a, d->agency_id))
             return err_field("NOT_STEP_HOLDER", NULL);
         if (q->act == ACT_REFUSE_RECEPTION) {
+            if (wf_close_visit(db, q, d, "refuse_reception") != 0)   /* A8: status 6 is at step 1 */
+                return wk_rpc_db_error(q->c, "close visit");
+            d->assignee_id = 0;
             d->status = 3;
             snprintf(d->stage, sizeof(d->stage), "closed");
             d->step_pos = 0;
@@ -167,6 +175,17 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
         }
         if (wf_open_visit(db, q, d, p, p->s[0].pos, d->receipt_at, 1) != 0)
             return wk_rpc_db_error(q->c, "open visit");
+        /* A8: fees owed online -> status 6 until the platform's voucher (payment.c) */
+        long long fee = 0;
+        int owe = wk_payment_require(db, d->id, &fee);
+        if (owe < 0)
+            return wk_rpc_db_error(q->c, "fees");
+        if (owe) {
+            char amt[48];
+            wk_payment_amount_text(fee, amt, sizeof(amt));
+            d->status = 6;
+            snprintf(label, lsz, "%s. Yêu cầu thực hiện nghĩa vụ tài chính: %s", acts[q->ai].label, amt);
+        }
         json_t *files = json_array();
         for (int i = 0; i < q->nfiles; i++)
             json_array_append_new(files, json_string(q->files[i].name));
@@ -350,6 +369,8 @@ static json_t *apply(wk_db *db, wf_req *q, wf_dossier *d, wf_process *p, char *l
             snprintf(d->outcome, sizeof(d->outcome), "on_time");
         d->status = 9;
         snprintf(d->stage, sizeof(d->stage), "done");
+        if (wk_postal_result_ready(db, d->id, q->now) != 0)   /* X3: postal delivery order (A6) */
+            return wk_rpc_db_error(q->c, "postal");
         return NULL;
     }
     case ACT_RETURN_RESULT:
