@@ -23,7 +23,7 @@ static const tthc_error_t  tthc_errors[] = {
     { "INVALID_PARAMETER", 400,
       "Tham số của yêu cầu không hợp lệ. Vui lòng kiểm tra lại." },
     { "UNSUPPORTED_CONTENT_TYPE", 415,
-      "Yêu cầu phải được gửi dưới dạng multipart/form-data." },
+      "Kiểu dữ liệu (Content-Type) của yêu cầu không được hỗ trợ tại địa chỉ này." },
     { "MALFORMED_MULTIPART", 400,
       "Dữ liệu gửi lên không đúng định dạng multipart/form-data." },
     { "MALFORMED_JSON", 400,

@@ -104,36 +104,9 @@ ngx_tthc_files_name(ngx_http_request_t *r, ngx_str_t *name)
     u_char           *dst, *src, *p, *last;
     size_t            adv;
     int32_t           cp;
-    ngx_uint_t        i;
     ngx_str_t         v;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
 
-    ngx_str_null(&v);
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("X-File-Name") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-File-Name",
-                               h[i].key.len) == 0)
-        {
-            v = h[i].value;
-            break;
-        }
-    }
+    (void) ngx_tthc_header_find(r, "X-File-Name", &v);
 
     if (v.len == 0) {
         ngx_str_set(name, "tep");

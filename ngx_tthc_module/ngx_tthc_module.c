@@ -346,6 +346,47 @@ ngx_tthc_req(ngx_http_request_t *r)
 }
 
 
+/* the first request header called name (case-insensitive): NGX_OK with its
+ * value, NGX_DECLINED when absent */
+
+ngx_int_t
+ngx_tthc_header_find(ngx_http_request_t *r, const char *name, ngx_str_t *value)
+{
+    size_t            nlen;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    nlen = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == nlen
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, nlen) == 0)
+        {
+            *value = h[i].value;
+            return NGX_OK;
+        }
+    }
+
+    ngx_str_null(value);
+
+    return NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_tthc_not_allowed(ngx_http_request_t *r, const char *allow)
 {

@@ -100,6 +100,8 @@ typedef struct {
 } ngx_tthc_req_t;
 
 ngx_tthc_req_t *ngx_tthc_req(ngx_http_request_t *r);
+ngx_int_t ngx_tthc_header_find(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
 
 #define ngx_tthc_seg_equal(str, lit)                                          \
     ((str)->len == sizeof(lit) - 1                                            \

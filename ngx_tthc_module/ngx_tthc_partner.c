@@ -82,41 +82,15 @@ ngx_tthc_partner_xml_type(ngx_http_request_t *r)
 static json_t *
 ngx_tthc_partner_header(ngx_http_request_t *r, const char *name)
 {
-    size_t            nlen;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_str_t  v;
 
-    nlen = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == nlen
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, nlen) == 0)
-        {
-            if (h[i].value.len == 0
-                || h[i].value.len > NGX_TTHC_PARTNER_HDR_MAX)
-            {
-                return json_null();
-            }
-
-            return json_stringn((char *) h[i].value.data, h[i].value.len);
-        }
+    if (ngx_tthc_header_find(r, name, &v) != NGX_OK
+        || v.len == 0 || v.len > NGX_TTHC_PARTNER_HDR_MAX)
+    {
+        return json_null();
     }
 
-    return json_null();
+    return json_stringn((char *) v.data, v.len);
 }
 
 

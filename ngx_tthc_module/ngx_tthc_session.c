@@ -360,45 +360,14 @@ ngx_tthc_csrf_check(ngx_http_request_t *r)
     size_t              hlen;
     ngx_str_t           token, origin;
     ngx_uint_t          i;
-    ngx_list_part_t    *part;
-    ngx_table_elt_t    *h;
     ngx_tthc_req_t     *req;
     ngx_tthc_session_t *s;
 
     req = ngx_tthc_req(r);
     s = req->session_ok ? req->session : NULL;
 
-    ngx_str_null(&token);
-    ngx_str_null(&origin);
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("X-CSRF-Token") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-CSRF-Token",
-                               h[i].key.len) == 0)
-        {
-            token = h[i].value;
-
-        } else if (h[i].key.len == sizeof("Origin") - 1
-                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
-                                      h[i].key.len) == 0)
-        {
-            origin = h[i].value;
-        }
-    }
+    (void) ngx_tthc_header_find(r, "X-CSRF-Token", &token);
+    (void) ngx_tthc_header_find(r, "Origin", &origin);
 
     if (s) {
         if (token.len != s->csrf.len

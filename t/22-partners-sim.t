@@ -369,7 +369,8 @@ sub ed25519_ok {
 sub signed_string {
   my ($x) = @_;
   return join '|', map { el($x, $_) // '' } qw(MaGiaoDich MaGiaoDichNenTang MaHoSo SoTien TrangThaiThanhToan
-                                               ThoiDiemThanhToan KyHieuBienLai SoBienLai MaTraCuuBienLai);
+                                               ThoiDiemThanhToan KyHieuBienLai SoBienLai MaTraCuuBienLai
+                                               NguoiNop DuongDanBienLai);
 }
 {
   my $r = partner_request('payment', 'POST', '/payment/v1/yeucau', body => payreq_xml('GD-0001', $C1, 150000), key => 'GD-0001');

@@ -216,6 +216,15 @@ is($rc, 0, 'tthcctl outbox check Q');
 like($out, qr/\Q$Q\E\tresent\n  1 message/, 'Q: the lost entry is queued again');
 drain([$Q], 60, 'and delivered');
 exactly_once_in_order($Q, 1);
+# the portal lost the whole dossier P: everything again, HoSo first, under the same keys
+my @Prows = ob_rows($P);
+my $nP = scalar @Prows;
+portal_forget($_->{key}) for portal_items($P, 'hoso'), portal_items($P, 'tientrinh');
+is(scalar(portal_items($P, 'tientrinh')) + scalar(portal_items($P, 'hoso')), 0, 'the portal has forgotten P');
+($rc, $out) = tthcctl('outbox', 'check', $P);
+like($out, qr/\Q$P\E\tresent\n  $nP message/, "P unknown to the portal: all $nP messages queued again");
+drain([$P], 60, 'and delivered');
+exactly_once_in_order($P);
 ($rc, $out) = tthcctl('outbox', 'check', 'KHONG-CO');
 is($rc, 1, 'check of an unknown dossier: error');
 

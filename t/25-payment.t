@@ -247,7 +247,19 @@ like($r3->{json} && $r3->{json}{transaction} // '', qr/^TT\d+N2$/, 'a new reques
 isnt($r3->{json} && $r3->{json}{payment_url}, $st->{payment_url}, 'with a new payment page');
 my ($tx2, $ptx2) = @{ (preq($D))->[1] // [] }[0, 2];
 
-# ------------------------------------------------------------------ paid: the round trip
+# ------------------------------------------------------------------ a failed attempt, then paid on the same page
+{
+  my $s = snapshot($desk, $D);
+  my $p = payment_pay(tx => $ptx2, status => 2);
+  is($p && $p->{http_status}, 200, 'a failed attempt (status 2) is taken: 200');
+  is(pstate($tx2), 'failed', 'recorded on the request');
+  unchanged($desk, $D, $s, 'the dossier stays at status 6');
+  $p = payment_pay(tx => $ptx2, status => 3);
+  refused_voucher(sim_res($p), 409, 'REPLAYED_MESSAGE', $D,
+                  'after a failed attempt, a cancellation: 409 REPLAYED_MESSAGE');
+}
+
+# ------------------------------------------------------------------ paid (after the failed attempt): the round trip
 {
   my $hist = history_count($D);
   my $p = payment_pay(tx => $ptx2, status => 1, payer => 'Nguyễn Văn Nộp');

@@ -558,7 +558,7 @@ class Sim:
             f["DuongDanBienLai"] = "%s/bienlai/%s" % (self.base("payment"), f["MaTraCuuBienLai"])
         signed = "|".join(f[k] or "" for k in ("MaGiaoDich", "MaGiaoDichNenTang", "MaHoSo", "SoTien",
                                                "TrangThaiThanhToan", "ThoiDiemThanhToan", "KyHieuBienLai",
-                                               "SoBienLai", "MaTraCuuBienLai"))
+                                               "SoBienLai", "MaTraCuuBienLai", "NguoiNop", "DuongDanBienLai"))
         sig = self.pay_key.sign(signed.encode("utf-8"))
         if doc.get("tamper"):
             sig = bytes([sig[0] ^ 0x01]) + sig[1:]

@@ -836,7 +836,7 @@ static wk_rc import_buf(wk_db *db, wk_rds *r, const wk_conf *conf, const char *b
     err[0] = '\0';
 
     char xsd[600];
-    snprintf(xsd, sizeof(xsd), "%s/ThuTuc.xsd", conf->xsd_dir[0] ? conf->xsd_dir : "exchange/xsd");
+    wk_xsd_path(conf, "ThuTuc.xsd", xsd, sizeof(xsd));
     wk_cat_doc d;
     if (wk_catimport_parse(buf, len, xsd, WK_CATIMPORT_MAX, &d, err, errsz) != 0) {
         wk_warn("catimport", "export refused source=%s sha256=%s size=%zu reason=\"%s\"", source, res->sha256,

@@ -157,6 +157,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     c->outbox_backoff_max_ms = 300000;
     c->outbox_lease_ms = 30000;
     c->outbox_http_timeout_ms = 10000;
+    c->outbox_concurrency = 1;
 
     if (file == NULL || *file == '\0')
         file = getenv("TTHC_CONF");
@@ -232,6 +233,7 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
         else if (!strcmp(k, "outbox_backoff_max_ms")) bad = set_long(&c->outbox_backoff_max_ms, v);
         else if (!strcmp(k, "outbox_lease_ms")) bad = set_long(&c->outbox_lease_ms, v);
         else if (!strcmp(k, "outbox_http_timeout_ms")) bad = set_long(&c->outbox_http_timeout_ms, v);
+        else if (!strcmp(k, "outbox_concurrency")) bad = set_long(&c->outbox_concurrency, v);
         else if (!strcmp(k, "clock")) {
             /* docs/contracts-workflow.md "The clock": redis only in test/bench stacks */
             bad = strcmp(v, "system") != 0 && strcmp(v, "redis") != 0;
@@ -269,6 +271,10 @@ int wk_conf_load(wk_conf *c, const char *file, char *err, size_t errsz)
     if (c->outbox_backoff_max_ms < c->outbox_backoff_base_ms) c->outbox_backoff_max_ms = c->outbox_backoff_base_ms;
     if (c->outbox_lease_ms < 1000) c->outbox_lease_ms = 1000;
     if (c->outbox_http_timeout_ms < 100) c->outbox_http_timeout_ms = 100;
+    /* a lease outlasts the call it covers */
+    if (c->outbox_lease_ms < c->outbox_http_timeout_ms + 2000) c->outbox_lease_ms = c->outbox_http_timeout_ms + 2000;
+    if (c->outbox_concurrency < 1) c->outbox_concurrency = 1;
+    if (c->outbox_concurrency > 64) c->outbox_concurrency = 64;
     /* secrets next to the config file unless named: ROOT/etc/rpc.key */
     if (c->rpc_key_file[0] == '\0' && conf_dir_file(c, "rpc.key", c->rpc_key_file,
                                                       sizeof(c->rpc_key_file)) != 0) {

@@ -47,11 +47,6 @@ static void ob_dbt(int64_t ms, char out[40])
     snprintf(out + n, 40 - n, ".%03u000", (unsigned)(ms % 1000));
 }
 
-static void ob_xsd(const wk_conf *conf, const char *name, char *out, size_t sz)
-{
-    snprintf(out, sz, "%s/%s", conf->xsd_dir[0] ? conf->xsd_dir : "exchange/xsd", name);
-}
-
 int wk_outbox_enqueue(wk_db *db, long long dossier_id, long long history_id, const char *kind,
                       const char *target, const char *payload_json)
 {
@@ -182,8 +177,11 @@ static int ob_load(wk_db *db, long long id, ob_row *o)
     return 0;
 }
 
-static int ob_finish(wk_db *db, long long id, const char *state, long http, const char *error,
-                     int64_t next_ms, int count_attempt)
+/* Record the outcome of an attempt of a message we hold (lease_owner = me).
+ * 0 recorded, 1 not ours any more (our lease ran out and another worker took
+ * the message: its outcome wins), -1 db error. */
+static int ob_finish(wk_db *db, const char *me, long long id, const char *state, long http,
+                     const char *error, int64_t next_ms, int count_attempt)
 {
     char at[40], nx[40];
     ob_dbt(wk_now_ms(), at);
@@ -192,13 +190,16 @@ static int ob_finish(wk_db *db, long long id, const char *state, long http, cons
     wk_param p[] = {
         WK_STR(state), WK_INT(count_attempt ? 1 : 0), http ? WK_INT(http) : WK_NULLP,
         error ? WK_STR(error) : WK_NULLP, next_ms ? WK_STR(nx) : WK_NULLP,
-        WK_STR(state), WK_STR(at), WK_STR(state), WK_STR(at), WK_INT(id),
+        WK_STR(state), WK_STR(at), WK_STR(state), WK_STR(at), WK_INT(id), WK_STR(me),
     };
-    return wk_db_exec(db,
+    unsigned long long aff = 0;
+    if (wk_db_exec(db,
         "UPDATE outbox SET state = ?, attempts = attempts + ?, last_http = ?, last_error = ?,"
         " next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,"
         " sent_at = IF(? = 'sent', ?, sent_at), dead_at = IF(? = 'dead', ?, dead_at)"
-        " WHERE id = ? AND state = 'pending'", p, 10, NULL, NULL, NULL, NULL);
+        " WHERE id = ? AND state = 'pending' AND lease_owner = ?", p, 11, NULL, NULL, &aff, NULL) != 0)
+        return -1;
+    return aff == 1 ? 0 : 1;
 }
 
 static int64_t ob_backoff(const wk_conf *conf, long attempts)
@@ -218,17 +219,22 @@ typedef enum { OB_SENT, OB_RETRY, OB_DEAD } ob_outcome;
 static int ob_portal_reply_ok(const wk_conf *conf, const char *body, size_t len, char *err, size_t errsz)
 {
     char xsd[600];
-    ob_xsd(conf, "KetQua.xsd", xsd, sizeof(xsd));
+    wk_xsd_path(conf, "KetQua.xsd", xsd, sizeof(xsd));
     xmlDocPtr doc = NULL;
     if (body == NULL || wk_xml_parse_valid(body, len, xsd, OB_MAX_REPLY, &doc, err, errsz) != 0)
         return 0;
     int ok = 0;
     for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
         if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST "MaLoi")) {
+            /* xs:nonNegativeInteger: " 0 " and "00" are zero too */
             xmlChar *t = xmlNodeGetContent(n);
-            ok = t && !xmlStrcmp(t, BAD_CAST "0");
+            char *end = NULL;
+            long v = t ? strtol((const char *)t, &end, 10) : -1;
+            while (end && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+                end++;
+            ok = t && end && *end == '\0' && v == 0;
             if (!ok)
-                snprintf(err, errsz, "reply MaLoi %s", t ? (const char *)t : "?");
+                snprintf(err, errsz, "reply MaLoi %.20s", t ? (const char *)t : "?");
             xmlFree(t);
         }
     }
@@ -245,15 +251,19 @@ static int ob_permanent_status(long s)
  * another worker or no longer a due head), -1 MariaDB error. */
 static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me, long long id)
 {
-    int64_t now = wk_clock_now_ms(r);
-    char nows[40], lease[40], far[40];
+    /* due times on the legal clock, leases on the real one (a lease must
+     * outlast the call it covers, whatever a test does to the legal clock) */
+    int64_t now = wk_clock_now_ms(r), real = wk_now_ms();
+    char nows[40], far[40], reals[40], lease[40], lfar[40];
     ob_dbt(now, nows);
-    ob_dbt(now + conf->outbox_lease_ms, lease);
-    ob_dbt(now + conf->outbox_backoff_max_ms + conf->outbox_lease_ms + 1000, far);
+    ob_dbt(now + conf->outbox_backoff_max_ms + 1000, far);
+    ob_dbt(real, reals);
+    ob_dbt(real + conf->outbox_lease_ms, lease);
+    ob_dbt(real + conf->outbox_lease_ms + 1000, lfar);
     unsigned long long aff = 0;
     /* an instant beyond any backoff or lease was set by a clock since moved back: due */
-    wk_param cp[] = { WK_STR(me), WK_STR(lease), WK_INT(id), WK_STR(nows), WK_STR(far), WK_STR(nows),
-                      WK_STR(far) };
+    wk_param cp[] = { WK_STR(me), WK_STR(lease), WK_INT(id), WK_STR(nows), WK_STR(far), WK_STR(reals),
+                      WK_STR(lfar) };
     if (wk_db_exec(db, "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?"
                        " AND state = 'pending'"
                        " AND (next_attempt_at IS NULL OR next_attempt_at <= ? OR next_attempt_at > ?)"
@@ -292,9 +302,9 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
     }
     if (url_path == NULL) {
         wk_warn("outbox", "unknown kind, dead id=%lld kind=%s", o.m.id, o.m.kind);
-        int rc = ob_finish(db, o.m.id, "dead", 0, "unknown kind", 0, 0);
+        int rc = ob_finish(db, me, o.m.id, "dead", 0, "unknown kind", 0, 0);
         row_free(&o);
-        return rc ? -1 : 1;
+        return rc < 0 ? -1 : 1;
     }
 
     /* freeze the body before the first attempt */
@@ -309,7 +319,7 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
             if (rr == 0) {
                 char xsd[600];
                 xmlDocPtr doc = NULL;
-                ob_xsd(conf, shape->xsd, xsd, sizeof(xsd));
+                wk_xsd_path(conf, shape->xsd, xsd, sizeof(xsd));
                 if (wk_xml_parse_valid(xml, xl, xsd, OB_MAX_BODY, &doc, err, sizeof(err)) != 0)
                     rr = 1;
                 xmlFreeDoc(doc);
@@ -326,9 +336,9 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
             wk_warn("outbox", "message cannot be rendered, dead id=%lld kind=%s code=%s", o.m.id, o.m.kind,
                     o.m.code);
             free(xml);
-            int rc = ob_finish(db, o.m.id, "dead", 0, e2, 0, 0);
+            int rc = ob_finish(db, me, o.m.id, "dead", 0, e2, 0, 0);
             row_free(&o);
-            return rc ? -1 : 1;
+            return rc < 0 ? -1 : 1;
         }
         wk_param bp[] = { WK_STRN(xml, xl), WK_STR(o.m.idem), WK_INT(o.m.id) };
         int rc = wk_db_exec(db, "UPDATE outbox SET body = ?, idem_key = ? WHERE id = ? AND body IS NULL",
@@ -387,7 +397,7 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
             return -1;
         }
         int pr = wk_postal_on_sent(db, &o.m, resp.body, resp.len);
-        if (pr == 0 && ob_finish(db, o.m.id, "sent", st, NULL, 0, 1) == 0 && wk_db_simple(db, "COMMIT") == 0) {
+        if (pr == 0 && ob_finish(db, me, o.m.id, "sent", st, NULL, 0, 1) == 0 && wk_db_simple(db, "COMMIT") == 0) {
             wk_info("outbox", "sent id=%lld kind=%s code=%s http=%ld attempts=%ld", o.m.id, o.m.kind,
                     o.m.code, st, o.m.attempts + 1);
             /* the shipment number shows in the dossier's views; a failed
@@ -410,24 +420,24 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
     wk_http_resp_free(&resp);
 
     if (out == OB_SENT) {
-        rc = ob_finish(db, o.m.id, "sent", st, NULL, 0, 1);
+        rc = ob_finish(db, me, o.m.id, "sent", st, NULL, 0, 1);
         if (rc == 0)
             wk_info("outbox", "sent id=%lld kind=%s code=%s http=%ld attempts=%ld", o.m.id, o.m.kind,
                     o.m.code, st, o.m.attempts + 1);
     } else if (out == OB_DEAD || o.m.attempts + 1 >= conf->outbox_max_attempts) {
-        rc = ob_finish(db, o.m.id, "dead", st, err, 0, 1);
+        rc = ob_finish(db, me, o.m.id, "dead", st, err, 0, 1);
         if (rc == 0)
             wk_warn("outbox", "dead letter id=%lld kind=%s code=%s attempts=%ld error=\"%s\"", o.m.id,
                     o.m.kind, o.m.code, o.m.attempts + 1, err);
     } else {
         int64_t next = wk_clock_now_ms(r) + ob_backoff(conf, o.m.attempts + 1);
-        rc = ob_finish(db, o.m.id, "pending", st, err, next, 1);
+        rc = ob_finish(db, me, o.m.id, "pending", st, err, next, 1);
         if (rc == 0)
             wk_info("outbox", "retry id=%lld kind=%s code=%s attempts=%ld error=\"%s\"", o.m.id, o.m.kind,
                     o.m.code, o.m.attempts + 1, err);
     }
     row_free(&o);
-    return rc ? -1 : 1;
+    return rc < 0 ? -1 : 1;
 }
 
 /* ---- the tick ---- */
@@ -442,21 +452,58 @@ static int ids_cb(const wk_row *r, void *ud)
     return 0;
 }
 
+/* At most outbox_concurrency workers deliver at a time: each holds a slot,
+ * a Redis lease renewed every round, so a slow or hanging partner can hold
+ * those workers in their HTTP calls but never all of them (requests keep
+ * being answered by the others).  Redis unreachable: deliver anyway (the
+ * MariaDB leases keep it correct). */
+static const char SLOT_LUA[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end\n"
+    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end\n"
+    "return 0\n";
+
+static int ob_slot(wk_rds *r, const wk_conf *conf, const char *me)
+{
+    if (r == NULL)
+        return 1;                                   /* tthcctl outbox deliver */
+    char ttl[32];
+    snprintf(ttl, sizeof(ttl), "%ld", conf->outbox_http_timeout_ms + OB_TICK_BUDGET + 5000);
+    for (long i = 0; i < conf->outbox_concurrency; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "tthc:{outbox}:slot:%ld", i);
+        const char *argv[] = { "EVAL", SLOT_LUA, "1", key, me, ttl };
+        redisReply *rep = wk_rds_cmd(r, 6, argv, NULL);
+        if (rep == NULL)
+            return 1;
+        int got = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+        int err = rep->type == REDIS_REPLY_ERROR;
+        freeReplyObject(rep);
+        if (got || err)
+            return 1;
+    }
+    return 0;
+}
+
 long wk_outbox_tick(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me)
 {
     if (!conf->portal_url[0] && !conf->postal_url[0])
+        return 0;
+    if (!ob_slot(r, conf, me))
         return 0;
     if (wk_db_ensure(db) != 0)
         return -1;
     int64_t start = wk_now_ms();
     long handled = 0;
     while (wk_now_ms() - start < OB_TICK_BUDGET) {
-        char nows[40], far[40];
-        int64_t now = wk_clock_now_ms(r);
+        char nows[40], far[40], reals[40], lfar[40];
+        int64_t now = wk_clock_now_ms(r), real = wk_now_ms();
         ob_dbt(now, nows);
-        ob_dbt(now + conf->outbox_backoff_max_ms + conf->outbox_lease_ms + 1000, far);
+        ob_dbt(now + conf->outbox_backoff_max_ms + 1000, far);
+        ob_dbt(real, reals);
+        ob_dbt(real + conf->outbox_lease_ms + 1000, lfar);
         ob_ids l = { { 0 }, 0 };
-        wk_param p[] = { WK_STR(nows), WK_STR(far), WK_STR(nows), WK_STR(far),
+        wk_param p[] = { WK_STR(nows), WK_STR(far), WK_STR(reals), WK_STR(lfar),
                          WK_STR(conf->portal_url[0] ? "portal" : "-"),
                          WK_STR(conf->postal_url[0] ? "postal" : "-") };
         /* due heads: no earlier unsent message of the same dossier and target */
@@ -538,12 +585,12 @@ int wk_outbox_check(wk_db *db, const wk_conf *conf, const char *code, int *resen
     }
     /* keys and status the portal holds */
     char **keys = NULL;
-    int nkeys = 0, have_status = 0;
+    int nkeys = 0, have_status = 0, oom = 0, portal_has = resp.status == 200;
     long long pstatus = 0;
     if (resp.status == 200) {
         char xsd[600];
         xmlDocPtr doc = NULL;
-        ob_xsd(conf, "DoiSoatHoSo.xsd", xsd, sizeof(xsd));
+        wk_xsd_path(conf, "DoiSoatHoSo.xsd", xsd, sizeof(xsd));
         if (wk_xml_parse_valid(resp.body, resp.len, xsd, OB_MAX_REPLY * 16, &doc, err, errsz) != 0) {
             wk_http_resp_free(&resp);
             return 3;
@@ -562,17 +609,28 @@ int wk_outbox_check(wk_db *db, const wk_conf *conf, const char *code, int *resen
                         continue;
                     xmlChar *t = xmlNodeGetContent(k);
                     char **nk = realloc(keys, (size_t)(nkeys + 1) * sizeof(*keys));
-                    if (nk && t) {
-                        keys = nk;
-                        keys[nkeys++] = strdup((const char *)t);
-                    } else if (nk) {
-                        keys = nk;
-                    }
+                    char *dup = t ? strdup((const char *)t) : NULL;
                     xmlFree(t);
+                    if (nk)
+                        keys = nk;
+                    if (nk == NULL || dup == NULL) {
+                        free(dup);
+                        oom = 1;
+                        break;
+                    }
+                    keys[nkeys++] = dup;
                 }
             }
         }
         xmlFreeDoc(doc);
+        if (oom) {
+            for (int k = 0; k < nkeys; k++)
+                free(keys[k]);
+            free(keys);
+            wk_http_resp_free(&resp);
+            snprintf(err, errsz, "out of memory");
+            return -1;
+        }
     } else if (resp.status != 404) {
         snprintf(err, errsz, "portal answered HTTP %ld", resp.status);
         wk_http_resp_free(&resp);
@@ -583,6 +641,32 @@ int wk_outbox_check(wk_db *db, const wk_conf *conf, const char *code, int *resen
     int rc = 0;
     ob_sent_list hl = { NULL, 0, 0 }, dl = { NULL, 0, 0 };
     wk_param dp[] = { WK_INT(did) };
+    long long unsent_dossier = 0;
+    /* under the dossier's lock: no action interleaves its messages with ours */
+    if (wk_db_simple(db, "BEGIN") != 0
+        || wk_db_exec(db, "SELECT id FROM dossiers WHERE id = ? FOR UPDATE", dp, 1, NULL, NULL, NULL, NULL) != 0) {
+        rc = -1;
+        goto out;
+    }
+    if (!portal_has) {
+        /* the portal knows nothing of the dossier: everything again, in the
+         * original order (HoSo first), under the original keys */
+        unsigned long long n = 0;
+        if (wk_db_exec(db, "UPDATE outbox SET state = 'pending', next_attempt_at = NULL, lease_until = NULL,"
+                           " lease_owner = NULL, replays = replays + 1, last_error = 'reconcile: unknown to the portal'"
+                           " WHERE dossier_id = ? AND target = 'portal' AND state = 'sent'",
+                           dp, 1, NULL, NULL, &n, NULL) != 0) {
+            rc = -1;
+            goto out;
+        }
+        *resent = (int)n;
+        goto commit;
+    }
+    if (wk_db_get_ll(db, "SELECT COUNT(*) FROM outbox WHERE dossier_id = ? AND target = 'portal'"
+                         " AND kind = 'dossier' AND state <> 'sent'", dp, 1, &unsent_dossier) < 0) {
+        rc = -1;
+        goto out;
+    }
     if (wk_db_exec(db, "SELECT id, idem_key, NULL FROM outbox WHERE dossier_id = ? AND target = 'portal'"
                        " AND kind = 'history' AND state = 'sent' ORDER BY id", dp, 1, sent_cb, &hl, NULL, NULL) != 0
         || wk_db_exec(db, "SELECT id, idem_key, JSON_VALUE(payload, '$.TrangThaiHoSo') FROM outbox"
@@ -606,7 +690,7 @@ int wk_outbox_check(wk_db *db, const wk_conf *conf, const char *code, int *resen
         }
         (*resent)++;
     }
-    if (dl.n == 1 && (!have_status || pstatus != dl.v[0].status)) {
+    if (dl.n == 1 && unsent_dossier == 0 && (!have_status || pstatus != dl.v[0].status)) {
         /* the portal's status differs from the last one we sent: a new
          * create-or-update with today's state (a new fact, a new key) */
         wk_param np[] = { WK_INT(dl.v[0].id) };
@@ -618,9 +702,18 @@ int wk_outbox_check(wk_db *db, const wk_conf *conf, const char *code, int *resen
         }
         (*resent)++;
     }
+commit:
+    if (wk_db_simple(db, "COMMIT") != 0) {
+        rc = -1;
+        goto out;
+    }
     if (*resent)
         wk_info("outbox", "reconcile code=%s resent=%d", code, *resent);
 out:
+    if (rc != 0) {
+        *resent = 0;
+        wk_db_simple(db, "ROLLBACK");
+    }
     for (int k = 0; k < nkeys; k++)
         free(keys[k]);
     free(keys);

@@ -57,45 +57,6 @@ void wk_payment_amount_text(long long amount, char *out, size_t outsz)
     snprintf(out, outsz, "%s đồng", grouped);
 }
 
-/* yyyyMMddHHmmss in Asia/Ho_Chi_Minh (UTC+7, no DST) */
-static void ngaygio(time_t t, char out[16])
-{
-    time_t l = t + 7 * 3600;
-    struct tm tm;
-    gmtime_r(&l, &tm);
-    strftime(out, 16, "%Y%m%d%H%M%S", &tm);
-}
-
-static int ngaygio_parse(const char *s, time_t *t)
-{
-    if (s == NULL || strlen(s) != 14)
-        return -1;
-    for (int i = 0; i < 14; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    char b[5];
-#define FLD(off, len) (memcpy(b, s + (off), (len)), b[(len)] = '\0', atoi(b))
-    tm.tm_year = FLD(0, 4) - 1900;
-    tm.tm_mon = FLD(4, 2) - 1;
-    tm.tm_mday = FLD(6, 2);
-    tm.tm_hour = FLD(8, 2);
-    tm.tm_min = FLD(10, 2);
-    tm.tm_sec = FLD(12, 2);
-#undef FLD
-    int mon = tm.tm_mon, day = tm.tm_mday;
-    time_t u = timegm(&tm);
-    if (u == (time_t)-1)
-        return -1;
-    struct tm chk;
-    gmtime_r(&u, &chk);
-    if (chk.tm_mon != mon || chk.tm_mday != day)
-        return -1;                    /* 31 February */
-    *t = u - 7 * 3600;
-    return 0;
-}
-
 /* XML text escaping into a growing buffer */
 typedef struct { char *b; size_t n, cap; int oom; } sbuf;
 
@@ -161,25 +122,6 @@ static void child_text(xmlNodePtr root, const char *name, char *out, size_t outs
             return;
         }
     }
-}
-
-static void xsd_path(const wk_conf *conf, const char *file, char *out, size_t outsz)
-{
-    snprintf(out, outsz, "%s/%s", conf->xsd_dir[0] ? conf->xsd_dir : "exchange/xsd", file);
-}
-
-/* wk_xml_parse_valid's reason -> the contract's error code */
-static const char *xml_error_code(const char *why)
-{
-    if (!strncmp(why, "schema-invalid", 14))
-        return "XML_INVALID";
-    if (!strncmp(why, "refused: body too large", 23))
-        return "REQUEST_TOO_LARGE";
-    if (!strncmp(why, "refused", 7))
-        return "XML_FORBIDDEN";
-    if (!strncmp(why, "malformed", 9))
-        return "XML_MALFORMED";
-    return "INTERNAL_ERROR";       /* xsd missing, internal */
 }
 
 /* ------------------------------------------------------------ reception */
@@ -374,8 +316,8 @@ static char *request_xml(const wk_conf *conf, const wf_dossier *d, const char *t
 {
     sbuf s = { NULL, 0, 0, 0 };
     char num[32], t0[16], t1[16], text[300];
-    ngaygio(now, t0);
-    ngaygio(now + PAY_EXPIRY_S, t1);
+    wk_ngaygio(now, t0);
+    wk_ngaygio(now + PAY_EXPIRY_S, t1);
     sb_str(&s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<YeuCauThanhToan>");
     sb_el(&s, "MaGiaoDich", tx);
     sb_el(&s, "MaHoSo", d->code);
@@ -522,6 +464,22 @@ json_t *wk_rpc_me_payment_start(wk_rpc *c, json_t *req)
         }
         snprintf(q.tx, sizeof(q.tx), "TT%lldN%lld", d.id, seq);
         q.xml = request_xml(c->conf, &d, q.tx, du.lines, du.acc, amount, tnow);
+        if (q.xml) {
+            /* our own message must be valid before it is kept and sent (an
+             * account name with characters XML cannot carry, an over-long field) */
+            char xsd[600], err[256];
+            xmlDocPtr vd = NULL;
+            wk_xsd_path(c->conf, "YeuCauThanhToan.xsd", xsd, sizeof(xsd));
+            if (wk_xml_parse_valid(q.xml, strlen(q.xml), xsd, PAY_REPLY_MAX * 16, &vd, err, sizeof(err)) != 0) {
+                wk_warn("payment", "payment request does not validate, not sent code=%s error=\"%s\"", d.code, err);
+                free(q.xml);
+                json_decref(du.lines);
+                json_decref(du.acc);
+                wk_db_simple(db, "ROLLBACK");
+                return wk_rpc_error("INTERNAL_ERROR", NULL);
+            }
+            xmlFreeDoc(vd);
+        }
         char *lines = json_dumps(du.lines, JSON_COMPACT);
         json_decref(du.lines);
         json_decref(du.acc);
@@ -578,7 +536,7 @@ json_t *wk_rpc_me_payment_start(wk_rpc *c, json_t *req)
         fail_for_good = resp.status >= 400 && resp.status < 500 && resp.status != 408 && resp.status != 429;
     } else {
         char xsd[600], err[256];
-        xsd_path(c->conf, "KetQuaYeuCau.xsd", xsd, sizeof(xsd));
+        wk_xsd_path(c->conf, "KetQuaYeuCau.xsd", xsd, sizeof(xsd));
         xmlDocPtr doc = NULL;
         if (wk_xml_parse_valid(resp.body, resp.len, xsd, PAY_REPLY_MAX, &doc, err, sizeof(err)) != 0) {
             snprintf(why, sizeof(why), "reply: %.200s", err);
@@ -622,7 +580,7 @@ json_t *wk_rpc_me_payment_start(wk_rpc *c, json_t *req)
 
 typedef struct {
     char tx[40], ptx[40], code[72], amount[24], status[4], at[16];
-    char payer[256], series[40], no[40], lookup[40], url[2048], sig[4200];
+    char payer[1024], series[40], no[40], lookup[40], url[8004], sig[4200];   /* 255 / 2000 characters of UTF-8 */
 } voucher;
 
 typedef struct { int found; long long dossier_id; char code[72]; } vr_ud;
@@ -655,9 +613,10 @@ static int sig_ok(const wk_conf *conf, const voucher *v)
     if (sodium_base642bin(sig, sizeof(sig), v->sig, strlen(v->sig), NULL, &sl, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 || sl != crypto_sign_BYTES)
         return 0;
-    char msg[4096];
-    int n = snprintf(msg, sizeof(msg), "%s|%s|%s|%s|%s|%s|%s|%s|%s", v->tx, v->ptx, v->code, v->amount, v->status,
-                     v->at, v->series, v->no, v->lookup);
+    /* every field that is applied or shown is signed (docs/contracts-exchange.md) */
+    char msg[16384];
+    int n = snprintf(msg, sizeof(msg), "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", v->tx, v->ptx, v->code, v->amount,
+                     v->status, v->at, v->series, v->no, v->lookup, v->payer, v->url);
     if (n < 0 || (size_t)n >= sizeof(msg))
         return 0;
     return crypto_sign_verify_detached(sig, (const unsigned char *)msg, (unsigned long long)n,
@@ -693,7 +652,12 @@ static json_t *settle(wk_rpc *c, const voucher *v, long long dossier_id, const c
             wk_db_simple(db, "ROLLBACK");
             return wk_rpc_error("DOSSIER_NOT_FOUND", NULL);
         }
-        if (strcmp(s.state, "new") && strcmp(s.state, "open")) {
+        /* paid and cancelled (by the payer) are final; after a failed attempt
+         * the payer may still pay on the platform's same page: that later
+         * voucher is applied (refusing it would keep money and block the dossier) */
+        int st_in = atoi(v->status);
+        if (!strcmp(s.state, "paid") || !strcmp(s.state, "cancelled")
+            || (!strcmp(s.state, "failed") && st_in != 1)) {
             wk_db_simple(db, "ROLLBACK");
             return wk_rpc_error("REPLAYED_MESSAGE", NULL);
         }
@@ -702,7 +666,7 @@ static json_t *settle(wk_rpc *c, const voucher *v, long long dossier_id, const c
             return wk_rpc_error("AMOUNT_MISMATCH", NULL);
         }
         time_t paid = 0;
-        ngaygio_parse(v->at, &paid);           /* validated by the XSD; 31 Feb -> NULL */
+        wk_ngaygio_parse(v->at, &paid);           /* validated by the XSD; 31 Feb -> NULL */
         char pat[32];
         wf_dbt(paid, pat);
         int st = atoi(v->status);
@@ -776,7 +740,9 @@ static json_t *settle(wk_rpc *c, const voucher *v, long long dossier_id, const c
             return wk_rpc_db_error(c, "commit");
         return NULL;
     }
-    return wk_rpc_error("STALE_DOSSIER", NULL);
+    /* lock conflicts kept winning: a transient refusal, so that the platform
+     * calls again (a 409 would read as "already applied") */
+    return wk_rpc_error("SERVICE_UNAVAILABLE", NULL);
 }
 
 json_t *wk_rpc_partner_payment_voucher(wk_rpc *c, json_t *req)
@@ -798,10 +764,10 @@ json_t *wk_rpc_partner_payment_voucher(wk_rpc *c, json_t *req)
     }
     /* 1. XML: well-formed, no DTD, bounded, valid against BienLaiThanhToan.xsd */
     char xsd[600], err[256];
-    xsd_path(c->conf, "BienLaiThanhToan.xsd", xsd, sizeof(xsd));
+    wk_xsd_path(c->conf, "BienLaiThanhToan.xsd", xsd, sizeof(xsd));
     xmlDocPtr doc = NULL;
     if (wk_xml_parse_valid(body, len, xsd, PAY_XML_MAX, &doc, err, sizeof(err)) != 0) {
-        const char *code = xml_error_code(err);
+        const char *code = wk_xml_error_code(err);
         wk_info("payment", "voucher refused error=%s why=\"%s\" ip=%s", code, err, c->ip);
         free(body);
         return wk_rpc_error(code, NULL);

@@ -45,36 +45,6 @@ static void cpy(char *dst, size_t n, const char *s)
     snprintf(dst, n, "%s", s ? s : "");
 }
 
-static void xsd_path(const wk_conf *conf, const char *name, char *out, size_t outsz)
-{
-    snprintf(out, outsz, "%s/%s", conf && conf->xsd_dir[0] ? conf->xsd_dir : "exchange/xsd", name);
-}
-
-/* yyyyMMddHHmmss of t in Asia/Ho_Chi_Minh (UTC+7, no DST) */
-static void ngaygio(time_t t, char out[16])
-{
-    time_t l = t + 7 * 3600;
-    struct tm tm;
-    gmtime_r(&l, &tm);
-    strftime(out, 16, "%Y%m%d%H%M%S", &tm);
-}
-
-/* yyyyMMddHHmmss (local) -> UTC time_t, checking the calendar date: 0 / -1 */
-static int ngaygio_parse(const char *s, time_t *t)
-{
-    if (s == NULL || strlen(s) != 14)
-        return -1;
-    for (int i = 0; i < 14; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-    char b[21];
-    snprintf(b, sizeof(b), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", s, s + 4, s + 6, s + 8, s + 10, s + 12);
-    if (wk_parse_utc(b, 20, t) != 0)
-        return -1;
-    *t -= 7 * 3600;
-    return 0;
-}
-
 /* a code of the common.xsd type Ma ([0-9A-Za-z_.-]{1,32}) from a place name:
  * the name folded (no case, no diacritics), separators as '-' */
 static void slug(const char *in, char *out, size_t outsz)
@@ -278,7 +248,7 @@ static int order_create(wk_db *db, long long dossier_id, int pickup, time_t now,
     else
         snprintf(mota, sizeof(mota), "Kết quả giải quyết hồ sơ %s (%.400s) của %.200s", u.code, u.pname,
                  u.agency);
-    ngaygio(now, ngay);
+    wk_ngaygio(now, ngay);
     snprintf(amt, sizeof(amt), "%lld", amount);
     json_t *gui = pickup ? app : desk, *nhan = pickup ? desk : app;
     json_t *snap = json_pack("{s:O, s:O}", "NguoiGui", gui, "NguoiNhan", nhan);
@@ -408,7 +378,7 @@ int wk_postal_render(wk_db *db, const wk_outbox_msg *m, char **xml, size_t *len)
     }
     /* what leaves is what the contract says: our own XSD first */
     char xsd[700], err[256];
-    xsd_path(db->conf, "DonHangBuuChinh.xsd", xsd, sizeof(xsd));
+    wk_xsd_path(db->conf, "DonHangBuuChinh.xsd", xsd, sizeof(xsd));
     xmlDocPtr chk = NULL;
     if (wk_xml_parse_valid((const char *)buf, (size_t)n, xsd, POSTAL_MAX_BODY, &chk, err, sizeof(err)) != 0) {
         wk_error("postal", "render: order does not validate outbox=%lld code=%s error=\"%s\"", m->id, code, err);
@@ -450,7 +420,7 @@ static const char *child_text(xmlNodePtr root, const char *name, char *out, size
 int wk_postal_on_sent(wk_db *db, const wk_outbox_msg *m, const char *reply, size_t len)
 {
     char xsd[700], err[256], maloi[16], so[40];
-    xsd_path(db->conf, "KetQuaDonHang.xsd", xsd, sizeof(xsd));
+    wk_xsd_path(db->conf, "KetQuaDonHang.xsd", xsd, sizeof(xsd));
     xmlDocPtr doc = NULL;
     if (wk_xml_parse_valid(reply, len, xsd, POSTAL_MAX_BODY, &doc, err, sizeof(err)) != 0) {
         wk_warn("postal", "order reply refused outbox=%lld code=%s error=\"%s\"", m->id, m->code, err);
@@ -563,20 +533,6 @@ static const status_def *status_find(const char *code)
     return NULL;
 }
 
-/* xmlsafe's reason -> the contract's error code */
-static const char *xml_error_code(const char *err)
-{
-    if (!strncmp(err, "malformed", 9))
-        return "XML_MALFORMED";
-    if (!strncmp(err, "schema-invalid", 14))
-        return "XML_INVALID";
-    if (!strncmp(err, "refused: body too large", 23))
-        return "REQUEST_TOO_LARGE";
-    if (!strncmp(err, "refused", 7))
-        return "XML_FORBIDDEN";
-    return "INTERNAL_ERROR";          /* xsd: / internal: our side */
-}
-
 typedef struct {
     char code[72], so[40], st[40], text[2100], when[16];
     time_t at;
@@ -590,8 +546,8 @@ static json_t *tracking_apply(wk_rpc *c, const tracking *t, wf_dossier *d, int *
 {
     wk_db *db = c->db;
     *retry = 0;
-    if (wk_db_simple(db, "BEGIN") != 0)
-        return wk_rpc_db_error(c, "begin");
+    /* which dossier: looked up before the transaction, so that its snapshot
+     * starts with the dossier's lock (reads after it see the latest rows) */
     ord_ud o;
     memset(&o, 0, sizeof(o));
     wk_param k[] = { WK_STR(t->so), WK_STR(t->code) };
@@ -599,10 +555,10 @@ static json_t *tracking_apply(wk_rpc *c, const tracking *t, wf_dossier *d, int *
                        " JOIN dossiers d ON d.id = o.dossier_id WHERE o.tracking_no = ? AND d.code = ?",
                    k, 2, ord_cb, &o, NULL, NULL) != 0)
         return wk_rpc_db_error(c, "order");
-    if (!o.found) {
-        wk_db_simple(db, "ROLLBACK");
+    if (!o.found)
         return wk_rpc_error("UNKNOWN_SHIPMENT", NULL);
-    }
+    if (wk_db_simple(db, "BEGIN") != 0)
+        return wk_rpc_db_error(c, "begin");
     int f = wf_dossier_load(db, NULL, o.dossier_id, 1, d);
     if (f <= 0) {
         if (f < 0 && (db->last_errno == ER_LOCK_DEADLOCK || db->last_errno == ER_LOCK_WAIT_TIMEOUT)) {
@@ -653,6 +609,15 @@ static json_t *tracking_apply(wk_rpc *c, const tracking *t, wf_dossier *d, int *
         snprintf(label, sizeof(label), "Bưu chính cập nhật trạng thái %s", t->st);
     snprintf(note, sizeof(note), "Số hiệu bưu gửi %s: %s", t->so, t->text);
     const char *new_state = next_state(o.state, sd ? sd->state : NULL);
+    /* an update older than the last one applied (the operator's messages may
+     * overtake each other) is recorded in the history and changes no state */
+    long long newer = 0;
+    wk_param nx[] = { WK_INT(o.id), WK_STR(at) };
+    if (wk_db_get_ll(db, "SELECT COUNT(*) FROM postal_orders WHERE id = ? AND last_status_at > ?",
+                     nx, 2, &newer) < 0)
+        return wk_rpc_db_error(c, "order time");
+    if (newer > 0)
+        new_state = o.state;
 
     wf_process p;
     int pf = wf_process_load(db, d, &p);
@@ -696,8 +661,9 @@ static json_t *tracking_apply(wk_rpc *c, const tracking *t, wf_dossier *d, int *
     if (wk_db_exec(db, "UPDATE dossier_history SET actor_kind = 'system', actor_id = NULL WHERE id = ?",
                    hx, 1, NULL, NULL, NULL, NULL) != 0
         || wk_db_exec(db, "UPDATE postal_events SET history_id = ? WHERE id = ?", ex, 2, NULL, NULL, NULL, NULL) != 0
-        || wk_db_exec(db, "UPDATE postal_orders SET state = ?, last_status = ?, last_status_text = ?,"
-                          " last_status_at = ? WHERE id = ?", ox, 5, NULL, NULL, NULL, NULL) != 0)
+        || (newer == 0
+            && wk_db_exec(db, "UPDATE postal_orders SET state = ?, last_status = ?, last_status_text = ?,"
+                              " last_status_at = ? WHERE id = ?", ox, 5, NULL, NULL, NULL, NULL) != 0))
         return wk_rpc_db_error(c, "order");
     if (wk_db_simple(db, "COMMIT") != 0) {
         if (db->last_errno == ER_LOCK_DEADLOCK) {
@@ -788,9 +754,9 @@ json_t *wk_rpc_postal_tracking(wk_rpc *c, json_t *req)
     }
     /* 3. the XML, through the one door */
     char xsd[700], err[256];
-    xsd_path(c->conf, "TrangThaiBuuChinh.xsd", xsd, sizeof(xsd));
+    wk_xsd_path(c->conf, "TrangThaiBuuChinh.xsd", xsd, sizeof(xsd));
     if (wk_xml_parse_valid(xml, n, xsd, POSTAL_MAX_BODY, &doc, err, sizeof(err)) != 0) {
-        const char *code = xml_error_code(err);
+        const char *code = wk_xml_error_code(err);
         wk_warn("postal", "tracking refused: %s error=\"%s\"", code, err);
         reply = wk_rpc_error(code, NULL);
         goto out;
@@ -800,7 +766,7 @@ json_t *wk_rpc_postal_tracking(wk_rpc *c, json_t *req)
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!child_text(root, "MaHoSo", t.code, sizeof(t.code)) || !child_text(root, "SoHieuBuuGui", t.so, sizeof(t.so))
         || !child_text(root, "MaTrangThai", t.st, sizeof(t.st)) || !child_text(root, "NoiDung", t.text, sizeof(t.text))
-        || !child_text(root, "ThoiDiem", t.when, sizeof(t.when)) || ngaygio_parse(t.when, &t.at) != 0) {
+        || !child_text(root, "ThoiDiem", t.when, sizeof(t.when)) || wk_ngaygio_parse(t.when, &t.at) != 0) {
         wk_warn("postal", "tracking refused: XML_INVALID error=\"ThoiDiem is not a calendar date\"");
         reply = wk_rpc_error("XML_INVALID", NULL);
         goto out;

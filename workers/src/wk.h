@@ -94,6 +94,7 @@ typedef struct {
     long outbox_backoff_max_ms;      /* default 300000 */
     long outbox_lease_ms;            /* default 30000 */
     long outbox_http_timeout_ms;     /* default 10000 */
+    long outbox_concurrency;         /* workers delivering at once (default 1; Redis slots) */
 } wk_conf;
 
 /* Load FILE (or $TTHC_CONF when file is NULL). Returns 0, or -1 with a
@@ -629,6 +630,16 @@ int wk_run_sql_file(wk_db *db, const char *file);
  * numbers and error classes only, never values).  libxml2 never writes to
  * stderr from here.  Not thread-safe (one worker process, one thread). */
 #define WK_XML_MAX_DEPTH 64
+/* The exchange's shared helpers (docs/contracts-exchange.md):
+ * the contract's error code of a wk_xml_parse_valid reason (XML_MALFORMED,
+ * XML_INVALID, XML_FORBIDDEN, REQUEST_TOO_LARGE; INTERNAL_ERROR for our own
+ * side: a missing XSD); the path of an XSD of the installation (xsd_dir);
+ * NgayGio: yyyyMMddHHmmss in Asia/Ho_Chi_Minh (UTC+7, no DST) from and to
+ * UTC (the parse refuses non-dates such as 31 February: -1). */
+const char *wk_xml_error_code(const char *why);
+void wk_xsd_path(const wk_conf *conf, const char *name, char *out, size_t outsz);
+void wk_ngaygio(time_t t, char out[16]);
+int  wk_ngaygio_parse(const char *s, time_t *t);
 int  wk_xml_parse_valid(const char *buf, size_t len, const char *xsd_path,
                         size_t max_len, xmlDocPtr *out, char *err, size_t errsz);
 /* compiles (and caches) the XSD at xsd_path: 0 ok, -1 with err */

@@ -410,7 +410,7 @@ int wk_outbox_add(wk_db *db, long long history_id)
 {
     wk_param p[] = { WK_INT(history_id) };
     if (wk_db_exec(db,
-        "INSERT IGNORE INTO outbox (dossier_id, history_id, kind, target, payload)"
+        "INSERT INTO outbox (dossier_id, history_id, kind, target, payload)"
         " SELECT h.dossier_id, h.id, 'dossier', 'portal', JSON_OBJECT("
         "  'MaHoSo', d.code, 'MaTTHC', pr.code, 'TenTTHC', pr.name, 'MaLinhVuc', f.code,"
         "  'KenhThucHien', CASE d.channel WHEN 'counter' THEN 1 WHEN 'online' THEN 2 ELSE 3 END,"
@@ -428,10 +428,10 @@ int wk_outbox_add(wk_db *db, long long history_id)
         " FROM dossier_history h JOIN dossiers d ON d.id = h.dossier_id"
         " JOIN procedures pr ON pr.id = d.procedure_id JOIN fields f ON f.id = pr.field_id"
         " JOIN agencies ag ON ag.id = d.agency_id"
-        " WHERE h.id = ?", p, 1, NULL, NULL, NULL, NULL) != 0)
+        " WHERE h.id = ? ON DUPLICATE KEY UPDATE outbox.id = outbox.id", p, 1, NULL, NULL, NULL, NULL) != 0)
         return -1;
     return wk_db_exec(db,
-        "INSERT IGNORE INTO outbox (dossier_id, history_id, kind, target, payload)"
+        "INSERT INTO outbox (dossier_id, history_id, kind, target, payload)"
         " SELECT h.dossier_id, h.id, 'history', 'portal', JSON_OBJECT("
         "  'MaHoSo', d.code, 'TrangThai', h.status, 'HanhDong', h.action,"
         "  'BuocXuLy', h.step_position, 'TenBuocXuLy', ps.name,"
@@ -447,7 +447,7 @@ int wk_outbox_add(wk_db *db, long long history_id)
         " LEFT JOIN agencies ag ON ag.id = COALESCE(h.agency_id, d.agency_id)"
         " LEFT JOIN departments dp ON dp.id = h.department_id"
         " LEFT JOIN process_steps ps ON ps.process_id = d.process_id AND ps.position = h.step_position"
-        " WHERE h.id = ?", p, 1, NULL, NULL, NULL, NULL);
+        " WHERE h.id = ? ON DUPLICATE KEY UPDATE outbox.id = outbox.id", p, 1, NULL, NULL, NULL, NULL);
 }
 
 typedef struct { time_t start, due; int found; } vd_ud;

@@ -131,8 +131,11 @@ static void xs_on_error(void *ctx, xmlErrorPtr e)
                xs_valid_phrase(e->code));
         break;
     default:
-        xs_set(r, "malformed XML at line %d: %s (libxml2 %d/%d)", e->line,
-               xs_parse_phrase(e->code), e->domain, e->code);
+        if (e->code == XML_ERR_INTERNAL_ERROR)   /* libxml2's own depth/size limits: a hostile shape */
+            xs_set(r, "refused: nesting or size beyond the parser's limits at line %d", e->line);
+        else
+            xs_set(r, "malformed XML at line %d: %s (libxml2 %d/%d)", e->line,
+                   xs_parse_phrase(e->code), e->domain, e->code);
         break;
     }
 }
@@ -368,4 +371,49 @@ void wk_xml_cleanup(void)
         g_cache[i].path[0] = '\0';
     }
     g_ncache = 0;
+}
+
+/* ---- shared helpers of the exchange ---- */
+
+const char *wk_xml_error_code(const char *why)
+{
+    if (why == NULL)
+        return "INTERNAL_ERROR";
+    if (!strncmp(why, "malformed", 9))
+        return "XML_MALFORMED";
+    if (!strncmp(why, "schema-invalid", 14))
+        return "XML_INVALID";
+    if (!strncmp(why, "refused: body too large", 23))
+        return "REQUEST_TOO_LARGE";
+    if (!strncmp(why, "refused", 7))
+        return "XML_FORBIDDEN";
+    return "INTERNAL_ERROR";              /* xsd: / internal: our side */
+}
+
+void wk_xsd_path(const wk_conf *conf, const char *name, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s/%s", conf && conf->xsd_dir[0] ? conf->xsd_dir : "exchange/xsd", name);
+}
+
+void wk_ngaygio(time_t t, char out[16])
+{
+    time_t l = t + 7 * 3600;
+    struct tm tm;
+    gmtime_r(&l, &tm);
+    strftime(out, 16, "%Y%m%d%H%M%S", &tm);
+}
+
+int wk_ngaygio_parse(const char *s, time_t *t)
+{
+    if (s == NULL || strlen(s) != 14)
+        return -1;
+    for (int i = 0; i < 14; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+    char b[21];
+    snprintf(b, sizeof(b), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", s, s + 4, s + 6, s + 8, s + 10, s + 12);
+    if (wk_parse_utc(b, 20, t) != 0)
+        return -1;
+    *t -= 7 * 3600;
+    return 0;
 }

@@ -382,6 +382,33 @@ static int teardown(void **state)
     return 0;
 }
 
+/* NgayGio to and from UTC; the error codes of the contract */
+static void test_exchange_helpers(void **state)
+{
+    (void)state;
+    char b[16];
+    time_t t = 0;
+    /* 2026-11-28 10:30:00 UTC = 17:30:00 in Hanoi */
+    assert_int_equal(wk_ngaygio_parse("20261128173000", &t), 0);
+    assert_true(t == (time_t)1795861800);
+    wk_ngaygio(t, b);
+    assert_string_equal(b, "20261128173000");
+    /* local midnight is 17:00 UTC of the day before */
+    assert_int_equal(wk_ngaygio_parse("20270101000000", &t), 0);
+    wk_ngaygio(t - 1, b);
+    assert_string_equal(b, "20261231235959");
+    assert_int_equal(wk_ngaygio_parse("20260231120000", &t), -1);   /* 31 February */
+    assert_int_equal(wk_ngaygio_parse("20261128246000", &t), -1);
+    assert_int_equal(wk_ngaygio_parse("2026112817300", &t), -1);
+    assert_int_equal(wk_ngaygio_parse("2026112817300a", &t), -1);
+    assert_int_equal(wk_ngaygio_parse(NULL, &t), -1);
+    assert_string_equal(wk_xml_error_code("malformed XML at line 1"), "XML_MALFORMED");
+    assert_string_equal(wk_xml_error_code("schema-invalid: element X"), "XML_INVALID");
+    assert_string_equal(wk_xml_error_code("refused: DOCTYPE/DTD not allowed"), "XML_FORBIDDEN");
+    assert_string_equal(wk_xml_error_code("refused: body too large"), "REQUEST_TOO_LARGE");
+    assert_string_equal(wk_xml_error_code("xsd: cannot load"), "INTERNAL_ERROR");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_doctype_any),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_exchange_helpers),
     };
     return cmocka_run_group_tests_name("wk_xmlsafe", tests, NULL, teardown);
 }
