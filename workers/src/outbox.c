@@ -48,12 +48,16 @@ static void ob_dbt(int64_t ms, char out[40])
 }
 
 int wk_outbox_enqueue(wk_db *db, long long dossier_id, long long history_id, const char *kind,
-                      const char *target, const char *payload_json)
+                      const char *target, const char *payload_json, long long *id_out)
 {
     wk_param p[] = { WK_INT(dossier_id), history_id > 0 ? WK_INT(history_id) : WK_NULLP,
                      WK_STR(kind), WK_STR(target), WK_STR(payload_json) };
-    return wk_db_exec(db, "INSERT INTO outbox (dossier_id, history_id, kind, target, payload)"
-                          " VALUES (?,?,?,?,?)", p, 5, NULL, NULL, NULL, NULL);
+    unsigned long long id = 0;
+    int rc = wk_db_exec(db, "INSERT INTO outbox (dossier_id, history_id, kind, target, payload)"
+                            " VALUES (?,?,?,?,?)", p, 5, NULL, NULL, NULL, &id);
+    if (id_out)
+        *id_out = rc == 0 ? (long long)id : 0;
+    return rc;
 }
 
 /* ---- rendering ---- */

@@ -264,12 +264,13 @@ static int order_create(wk_db *db, long long dossier_id, int pickup, time_t now,
                                "NguoiNhan", nhan, "MoTa", mota, "SoTienThuHo", amt, "NgayTao", ngay);
         char *pls = pl ? json_dumps(pl, JSON_COMPACT) : NULL;
         json_decref(pl);
-        wk_param q[] = { WK_INT(dossier_id), WK_INT(oid) };
-        if (pls && wk_outbox_enqueue(db, dossier_id, 0, "postal_order", "postal", pls) == 0
-            && wk_db_exec(db, "UPDATE postal_orders SET outbox_id = (SELECT MAX(id) FROM outbox"
-                              " WHERE dossier_id = ? AND kind = 'postal_order') WHERE id = ?",
-                          q, 2, NULL, NULL, NULL, NULL) == 0)
-            rc = 1;
+        long long obid = 0;
+        if (pls && wk_outbox_enqueue(db, dossier_id, 0, "postal_order", "postal", pls, &obid) == 0) {
+            wk_param q[] = { WK_INT(obid), WK_INT(oid) };
+            if (wk_db_exec(db, "UPDATE postal_orders SET outbox_id = ? WHERE id = ?", q, 2,
+                           NULL, NULL, NULL, NULL) == 0)
+                rc = 1;
+        }
         free(pls);
     }
     free(snaps);

@@ -380,9 +380,10 @@ typedef struct {
     long attempts;
 } wk_outbox_msg;
 /* Queue a message inside the caller's transaction (the history entry's, or the
- * one that made the postal order).  history_id 0 = none. 0 / -1 (db error). */
+ * one that made the postal order).  history_id 0 = none; *id_out (may be
+ * NULL) = the message's id.  0 / -1 (db error). */
 int  wk_outbox_enqueue(wk_db *db, long long dossier_id, long long history_id, const char *kind,
-                       const char *target, const char *payload_json);
+                       const char *target, const char *payload_json, long long *id_out);
 /* One delivery round: claims due heads (leased), sends, records. Returns the
  * number of messages handled, -1 when MariaDB is unavailable. */
 long wk_outbox_tick(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me);
