@@ -100,6 +100,9 @@ typedef struct {
 } ngx_tthc_req_t;
 
 ngx_tthc_req_t *ngx_tthc_req(ngx_http_request_t *r);
+/* who may come in (ngx_tthc_session.c): NULL, or the error code to answer */
+const char *ngx_tthc_session_refusal(ngx_http_request_t *r,
+    ngx_uint_t applicant, unsigned roles);
 ngx_int_t ngx_tthc_header_find(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 

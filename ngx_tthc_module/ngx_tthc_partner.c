@@ -219,20 +219,11 @@ ngx_tthc_me_payment_handler(ngx_http_request_t *r, ngx_str_t *code)
 {
     json_t          *in, *actor;
     ngx_int_t        rc;
-    ngx_tthc_req_t  *req;
+    const char      *refusal;
 
-    req = ngx_tthc_req(r);
-
-    if (req->session_failed) {
-        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
-    }
-
-    if (!req->session_ok) {
-        return ngx_tthc_send_error(r, "UNAUTHENTICATED");
-    }
-
-    if (!req->session->applicant) {
-        return ngx_tthc_send_error(r, "FORBIDDEN");
+    refusal = ngx_tthc_session_refusal(r, 1, 0);
+    if (refusal != NULL) {
+        return ngx_tthc_send_error(r, refusal);
     }
 
     if (tthc_code_parse((const char *) code->data, code->len, NULL) != 0) {

@@ -33,34 +33,6 @@ typedef struct {
 } ngx_tthc_private_ctx_t;
 
 
-/*
- * Who may come in: an applicant's or an official's session.  NULL when
- * allowed; otherwise the error code to answer with.
- */
-
-static const char *
-ngx_tthc_refusal(ngx_http_request_t *r, ngx_uint_t staff)
-{
-    ngx_tthc_req_t  *req;
-
-    req = ngx_tthc_req(r);
-
-    if (req->session_failed) {
-        return "SERVICE_UNAVAILABLE";
-    }
-
-    if (!req->session_ok) {
-        return "UNAUTHENTICATED";
-    }
-
-    if (staff ? !req->session->staff : !req->session->applicant) {
-        return "FORBIDDEN";
-    }
-
-    return NULL;
-}
-
-
 /* the audit trail of officials' reads: an audit.append job */
 
 static void
@@ -219,7 +191,7 @@ ngx_tthc_me_dossiers_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    refusal = ngx_tthc_refusal(r, 0);
+    refusal = ngx_tthc_session_refusal(r, 1, 0);
     if (refusal) {
         return ngx_tthc_send_error(r, refusal);
     }
@@ -530,7 +502,7 @@ ngx_tthc_private_dossier_handler(ngx_http_request_t *r, ngx_str_t *code,
         return rc;
     }
 
-    refusal = ngx_tthc_refusal(r, staff);
+    refusal = ngx_tthc_session_refusal(r, !staff, 0);
     if (refusal) {
         return ngx_tthc_send_error(r, refusal);
     }

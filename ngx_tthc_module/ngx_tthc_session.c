@@ -558,3 +558,40 @@ ngx_tthc_signout_handler(ngx_http_request_t *r)
 
     return NGX_DONE;
 }
+
+
+/*
+ * Who may come in: NULL, or the error to answer with.  applicant: only an
+ * applicant's session; otherwise an official's holding one of "roles"
+ * (0: any official).
+ */
+
+const char *
+ngx_tthc_session_refusal(ngx_http_request_t *r, ngx_uint_t applicant,
+    unsigned roles)
+{
+    ngx_tthc_req_t      *req;
+    ngx_tthc_session_t  *s;
+
+    req = ngx_tthc_req(r);
+
+    if (req->session_failed) {
+        return "SERVICE_UNAVAILABLE";
+    }
+
+    if (!req->session_ok) {
+        return "UNAUTHENTICATED";
+    }
+
+    s = req->session;
+
+    if (applicant) {
+        return s->applicant ? NULL : "FORBIDDEN";
+    }
+
+    if (!s->staff || (roles && !(s->roles & roles))) {
+        return "FORBIDDEN";
+    }
+
+    return NULL;
+}

@@ -81,6 +81,7 @@ ngx_tthc_submit_handler(ngx_http_request_t *r)
     char                    boundary[TTHC_MP_BOUNDARY_MAX + 1];
     size_t                  blen;
     ngx_int_t               rc;
+    const char             *refusal;
     ngx_tthc_req_t         *req;
     ngx_table_elt_t        *ct;
     ngx_pool_cleanup_t     *cln;
@@ -93,16 +94,9 @@ ngx_tthc_submit_handler(ngx_http_request_t *r)
 
     req = ngx_tthc_req(r);
 
-    if (req->session_failed) {
-        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
-    }
-
-    if (!req->session_ok) {
-        return ngx_tthc_send_error(r, "UNAUTHENTICATED");
-    }
-
-    if (!req->session->applicant) {
-        return ngx_tthc_send_error(r, "FORBIDDEN");
+    refusal = ngx_tthc_session_refusal(r, 1, 0);
+    if (refusal != NULL) {
+        return ngx_tthc_send_error(r, refusal);
     }
 
     ct = r->headers_in.content_type;

@@ -50,43 +50,6 @@ static void ngx_tthc_wf_reply(ngx_http_request_t *r, json_t *reply,
     void *data);
 
 
-/*
- * Who may come in: NULL, or the error to answer with.  applicant: only an
- * applicant's session; otherwise an official's holding one of "roles"
- * (0: any official).
- */
-
-static const char *
-ngx_tthc_wf_refusal(ngx_http_request_t *r, ngx_uint_t applicant,
-    unsigned roles)
-{
-    ngx_tthc_req_t      *req;
-    ngx_tthc_session_t  *s;
-
-    req = ngx_tthc_req(r);
-
-    if (req->session_failed) {
-        return "SERVICE_UNAVAILABLE";
-    }
-
-    if (!req->session_ok) {
-        return "UNAUTHENTICATED";
-    }
-
-    s = req->session;
-
-    if (applicant) {
-        return s->applicant ? NULL : "FORBIDDEN";
-    }
-
-    if (!s->staff || (roles && !(s->roles & roles))) {
-        return "FORBIDDEN";
-    }
-
-    return NULL;
-}
-
-
 /* body checks: the edge refuses what is malformed, the workers the rest */
 
 static ngx_uint_t
@@ -406,7 +369,7 @@ ngx_tthc_staff_action_handler(ngx_http_request_t *r, ngx_str_t *code)
 {
     const char  *refusal;
 
-    refusal = ngx_tthc_wf_refusal(r, 0, TTHC_ROLES_HANDLING);
+    refusal = ngx_tthc_session_refusal(r, 0, TTHC_ROLES_HANDLING);
     if (refusal) {
         return ngx_tthc_send_error(r, refusal);
     }
@@ -425,7 +388,7 @@ ngx_tthc_staff_batch_handler(ngx_http_request_t *r)
 {
     const char  *refusal;
 
-    refusal = ngx_tthc_wf_refusal(r, 0, TTHC_ROLES_HANDLING);
+    refusal = ngx_tthc_session_refusal(r, 0, TTHC_ROLES_HANDLING);
     if (refusal) {
         return ngx_tthc_send_error(r, refusal);
     }
@@ -440,7 +403,7 @@ ngx_tthc_staff_register_handler(ngx_http_request_t *r)
 {
     const char  *refusal;
 
-    refusal = ngx_tthc_wf_refusal(r, 0, TTHC_ROLES_HANDLING);
+    refusal = ngx_tthc_session_refusal(r, 0, TTHC_ROLES_HANDLING);
     if (refusal) {
         return ngx_tthc_send_error(r, refusal);
     }
@@ -458,7 +421,7 @@ ngx_tthc_staff_process_handler(ngx_http_request_t *r, ngx_str_t *procedure)
 
     put = (r->method == NGX_HTTP_PUT);
 
-    refusal = ngx_tthc_wf_refusal(r, 0, put ? (TTHC_ROLE_AGENCY_ADMIN
+    refusal = ngx_tthc_session_refusal(r, 0, put ? (TTHC_ROLE_AGENCY_ADMIN
                                                |TTHC_ROLE_SYSADMIN)
                                             : 0);
     if (refusal) {
@@ -480,7 +443,7 @@ ngx_tthc_me_action_handler(ngx_http_request_t *r, ngx_str_t *code)
 {
     const char  *refusal;
 
-    refusal = ngx_tthc_wf_refusal(r, 1, 0);
+    refusal = ngx_tthc_session_refusal(r, 1, 0);
     if (refusal) {
         return ngx_tthc_send_error(r, refusal);
     }

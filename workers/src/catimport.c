@@ -41,16 +41,6 @@ static int g_publish_pending;
 
 /* ------------------------------------------------------------ parsing */
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* the first element child called name, or NULL */
 static xmlNodePtr child(xmlNodePtr n, const char *name)
 {
@@ -80,7 +70,7 @@ static char *text_of(xmlNodePtr n, const char *name)
         a++;
     while (b > a && isspace((unsigned char)s[b - 1]))
         b--;
-    char *out = dupn(s + a, b - a);
+    char *out = wk_memdup0(s + a, b - a);
     if (x)
         xmlFree(x);
     return out;
@@ -369,7 +359,7 @@ static int rows_cb(const wk_row *r, void *ud)
         t->cap = nc;
     }
     for (int j = 0; j < t->ncol; j++)
-        t->cells[t->n * t->ncol + j] = r->v[j] ? dupn(r->v[j], r->len[j]) : NULL;
+        t->cells[t->n * t->ncol + j] = r->v[j] ? wk_memdup0(r->v[j], r->len[j]) : NULL;
     t->n++;
     return 0;
 }

@@ -23,70 +23,14 @@ void wk_http_global_cleanup(void)
     curl_global_cleanup();
 }
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    wk_http_resp *r = ud;
-    size_t n = size * nmemb;
-    if (r->len + n > HTTP_MAX_BODY)
-        return 0;                              /* aborts the transfer */
-    char *nb = realloc(r->body, r->len + n + 1);
-    if (nb == NULL)
-        return 0;
-    memcpy(nb + r->len, ptr, n);
-    r->body = nb;
-    r->len += n;
-    r->body[r->len] = '\0';
-    return n;
-}
-
-int wk_http_request(const char *url, const char *form, wk_http_resp *resp)
-{
-    memset(resp, 0, sizeof(*resp));
-    CURL *h = curl_easy_init();
-    if (h == NULL) {
-        snprintf(resp->error, sizeof(resp->error), "curl init failed");
-        return -1;
-    }
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, HTTP_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, HTTP_TIMEOUT_MS);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "tthc-worker");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-    if (form != NULL) {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
-    }
-    CURLcode cc = curl_easy_perform(h);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(cc));
-        rc = -1;
-    } else {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-    }
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    return rc;
-}
-
 typedef struct {
     wk_http_resp *resp;
     size_t max;
     int too_large;
 } cap_ud;
 
-static size_t on_data_cap(char *ptr, size_t size, size_t nmemb, void *ud)
+/* the body, capped at max bytes: past it the transfer is aborted */
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     cap_ud *c = ud;
     size_t n = size * nmemb;
@@ -104,16 +48,62 @@ static size_t on_data_cap(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-int wk_http_xml(const char *method, const char *url, const char *token, const char *idem,
-                const char *body, size_t len, const char *extra_hdr, long timeout_ms,
-                size_t max_reply, wk_http_resp *resp)
+/* One call: no redirects, http/https only, the given headers (freed here),
+ * a total timeout, a capped reply.  post: body (len bytes) or NULL for GET. */
+static int perform(const char *url, struct curl_slist *hdr, const char *post, size_t len, long timeout_ms,
+                   size_t max_reply, wk_http_resp *resp)
 {
     memset(resp, 0, sizeof(*resp));
     CURL *h = curl_easy_init();
     if (h == NULL) {
+        curl_slist_free_all(hdr);
         snprintf(resp->error, sizeof(resp->error), "curl init failed");
         return -1;
     }
+    cap_ud cu = { resp, max_reply, 0 };
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 3000 ? timeout_ms : 3000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "tthc-worker");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &cu);
+    if (post != NULL) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    CURLcode cc = curl_easy_perform(h);
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 cu.too_large ? "reply too large" : curl_easy_strerror(cc));
+        rc = -1;
+    } else {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    }
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+int wk_http_request(const char *url, const char *form, wk_http_resp *resp)
+{
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
+    return perform(url, hdr, form, form ? strlen(form) : 0, HTTP_TIMEOUT_MS, HTTP_MAX_BODY, resp);
+}
+
+int wk_http_xml(const char *method, const char *url, const char *token, const char *idem,
+                const char *body, size_t len, const char *extra_hdr, long timeout_ms,
+                size_t max_reply, wk_http_resp *resp)
+{
     char line[512];
     struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/xml");
     hdr = curl_slist_append(hdr, "Content-Type: application/xml; charset=utf-8");
@@ -129,40 +119,8 @@ int wk_http_xml(const char *method, const char *url, const char *token, const ch
     }
     if (extra_hdr)
         hdr = curl_slist_append(hdr, extra_hdr);
-    cap_ud cu = { resp, max_reply, 0 };
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 3000 ? timeout_ms : 3000L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "tthc-worker");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data_cap);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &cu);
-    if (!strcmp(method, "POST")) {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
-    } else if (strcmp(method, "GET")) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-    CURLcode cc = curl_easy_perform(h);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        snprintf(resp->error, sizeof(resp->error), "%s",
-                 cu.too_large ? "reply too large" : curl_easy_strerror(cc));
-        rc = -1;
-    } else {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-    }
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    return rc;
+    return perform(url, hdr, strcmp(method, "POST") ? NULL : (body ? body : ""), body ? len : 0, timeout_ms,
+                   max_reply, resp);
 }
 
 void wk_http_resp_free(wk_http_resp *resp)

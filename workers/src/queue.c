@@ -77,16 +77,6 @@ void wk_job_free(wk_job *j)
     memset(j, 0, sizeof(*j));
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* entry = [id, [f, v, ...]] or [id, nil] */
 static int parse_entry(const redisReply *e, wk_job *j)
 {
@@ -104,11 +94,11 @@ static int parse_entry(const redisReply *e, wk_job *j)
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
             continue;
         if (!strcmp(k->str, "type") && !j->type)
-            j->type = dupn(v->str, v->len);
+            j->type = wk_memdup0(v->str, v->len);
         else if (!strcmp(k->str, "key") && !j->key)
-            j->key = dupn(v->str, v->len);
+            j->key = wk_memdup0(v->str, v->len);
         else if (!strcmp(k->str, "payload") && !j->payload) {
-            j->payload = dupn(v->str, v->len);
+            j->payload = wk_memdup0(v->str, v->len);
             j->payload_len = v->len;
         } else if (!strcmp(k->str, "attempt"))
             j->attempt = strtol(v->str, NULL, 10);

@@ -190,3 +190,13 @@ const char *wk_hostname(void)
     }
     return host;
 }
+
+char *wk_memdup0(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}

@@ -119,6 +119,8 @@ void wk_log(int level, const char *component, const char *fmt, ...)
 #define wk_error(c, ...) wk_log(WK_LOG_ERROR, c, __VA_ARGS__)
 
 /* ---- util.c ---------------------------------------------------------- */
+/* n bytes of s as a NUL-terminated malloc'd copy (binary-safe), NULL on OOM */
+char   *wk_memdup0(const char *s, size_t n);
 int64_t wk_now_ms(void);
 void    wk_sleep_ms(long ms);
 /* Sleeps up to ms, returning early (1) when *stop becomes non-zero. */
