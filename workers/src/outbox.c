@@ -523,7 +523,10 @@ long wk_outbox_tick(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me)
         if (l.n == 0)
             break;
         int progress = 0;
-        for (int i = 0; i < l.n && wk_now_ms() - start < OB_TICK_BUDGET; i++) {
+        /* workers sharing the work start at different places in the list */
+        int off = l.n > 1 ? (int)randombytes_uniform((uint32_t)l.n) : 0;
+        for (int k = 0; k < l.n && wk_now_ms() - start < OB_TICK_BUDGET; k++) {
+            int i = (k + off) % l.n;
             int rc = ob_deliver(db, r, conf, me, l.id[i]);
             if (rc < 0)
                 return handled ? handled : -1;

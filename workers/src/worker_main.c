@@ -37,6 +37,7 @@ typedef struct {
     int64_t next_claim, next_move, next_recon, next_warn;
     int64_t next_catpull;     /* scheduled catalogue pull (catimport.c) */
     int64_t next_outbox;   /* X1/X3: outbox delivery (outbox.c) */
+    int outbox_busy;       /* the last delivery round had work: wait less for jobs */
     wk_recon_state rs;
     long processed;
 } worker;
@@ -232,7 +233,8 @@ static int duties(worker *w, int force)
         long n = wk_outbox_tick(&w->db, &w->r, &w->conf, w->me);
         if (n > 0)
             work += (int)n;
-        w->next_outbox = wk_now_ms() + (n > 0 ? 50 : 250);
+        w->outbox_busy = n > 0;
+        w->next_outbox = wk_now_ms() + (n > 0 ? 20 : 250);
     }
     if (w->conf.catalogue_pull_interval_s > 0 && now >= w->next_catpull && !g_stop && !w->once) {
         /* X2: one worker per interval pulls the portal's catalogue (lease in catimport.c) */
@@ -347,7 +349,9 @@ int main(int argc, char **argv)
         int work = 0;
         if (!once)
             duties(&w, 0);
-        int n = wk_queue_read(&w.r, w.me, ">", READ_COUNT, once ? -1 : BLOCK_MS, jobs, MAX_BATCH);
+        /* while the outbox has work, look for jobs without waiting long, then deliver on */
+        int n = wk_queue_read(&w.r, w.me, ">", READ_COUNT, once ? -1 : w.outbox_busy ? 20 : BLOCK_MS, jobs,
+                              MAX_BATCH);
         if (n < 0) {
             if (g_stop)
                 break;
