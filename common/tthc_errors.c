@@ -48,6 +48,8 @@ static const tthc_error_t  tthc_errors[] = {
       "Định dạng tệp đính kèm không được chấp nhận cho thành phần hồ sơ này." },
     { "SEQUENCE_NOT_READY", 503,
       "Hệ thống đang khởi động, chưa thể cấp mã hồ sơ. Vui lòng thử lại sau ít giây." },
+    { "DAILY_LIMIT_REACHED", 429,
+      "Cơ quan đã cấp hết 9.999 mã hồ sơ của ngày hôm nay. Vui lòng nộp hồ sơ vào ngày hôm sau hoặc liên hệ trực tiếp cơ quan tiếp nhận." },
     { "SERVICE_UNAVAILABLE", 503,
       "Hệ thống đang tạm thời gián đoạn. Vui lòng thử lại sau." },
     { "STORAGE_ERROR", 500,

@@ -517,6 +517,15 @@ ngx_tthc_submit_seq_reply(ngx_http_request_t *r, redisReply *reply, void *data)
         return;
     }
 
+    if (reply->integer > 9999) {
+        /* D1: four digits a day per agency; tomorrow's counter starts at 1 */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "tthc: the 9999 dossier codes of agency \"%V\" for today "
+                      "are used up", &ctx->agency);
+        ngx_tthc_submit_fail(r, ctx, "DAILY_LIMIT_REACHED", NULL);
+        return;
+    }
+
     ctx->code.data = ngx_pnalloc(r->pool, TTHC_CODE_MAX);
     if (ctx->code.data == NULL) {
         ngx_tthc_submit_fail(r, ctx, "INTERNAL_ERROR", NULL);

@@ -226,4 +226,17 @@ ok($again, 'submissions work again');
 is(seq_of($again), seq_of($after) + 1, 'numbering goes on after the restart');
 ok(wait_in_db([ grep { defined } $before, $after, $again ], 30), 'accepted dossiers reach MariaDB');
 
+# D1: four digits a day per agency; the 10,000th submission of a day is refused clearly
+{
+  my ($agency, $day) = $again =~ /^(.+)-(\d{6})-\d{4}$/;
+  my $key = "tthc:{seq:$agency}:$day";
+  my $was = redis('GET', $key);
+  redis('SET', $key, 9999, 'EX', 345600);
+  my $r = submit_dossier();
+  error_is($r, 429, 'DAILY_LIMIT_REACHED', "the agency's 9,999 codes of the day used up: 429 DAILY_LIMIT_REACHED");
+  like($r->{content} // '', qr/9\.999/, 'the message says why (in Vietnamese)');
+  redis('SET', $key, $was // 0, 'EX', 345600);
+  ok(submit_ok(wait => 10), 'with numbers left, submissions are accepted again');
+}
+
 done_testing();

@@ -93,6 +93,7 @@ static const struct {
     { "REQUEST_TOO_LARGE", 413 },
     { "UNSUPPORTED_MEDIA_TYPE", 415 },
     { "SEQUENCE_NOT_READY", 503 },
+    { "DAILY_LIMIT_REACHED", 429 },
     { "SERVICE_UNAVAILABLE", 503 },
     { "STORAGE_ERROR", 500 },
     { "INTERNAL_ERROR", 500 },

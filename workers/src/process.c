@@ -502,13 +502,14 @@ json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
     if (json_is_object(pa))
         json_object_set(app, "postal_address", pa);
     char *manifest = NULL;
-    int claimed = 0;
+    int claimed = 0, used_up = 0;
     for (int tries = 0; tries < 16 && !claimed; tries++) {
         const char *argv[] = { "EVAL", SEQ_LUA, "2", k1, k2 };
         redisReply *rep = wk_rds_cmd(c->r, 5, argv, NULL);
         long long n = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
         if (rep)
             freeReplyObject(rep);
+        used_up = n > 9999;                     /* D1: four digits a day per agency */
         if (n < 1 || n > 9999)
             break;
         snprintf(code, sizeof(code), "%s-%s-%04lld", pu.agency, yymmdd, n);
@@ -532,7 +533,7 @@ json_t *wk_rpc_staff_register(wk_rpc *c, json_t *req)
     json_decref(mfiles);
     if (!claimed) {
         free(manifest);
-        return wk_rpc_error("SEQUENCE_NOT_READY", NULL);
+        return wk_rpc_error(used_up ? "DAILY_LIMIT_REACHED" : "SEQUENCE_NOT_READY", NULL);
     }
     char ierr[256];
     wk_rc irc = wk_ingest(c->db, c->r, c->conf, manifest, strlen(manifest), ierr, sizeof(ierr));
