@@ -104,24 +104,17 @@ ngx_int_t
 ngx_tthc_accounts_handler(ngx_http_request_t *r, ngx_str_t *id)
 {
     ngx_int_t                 rc;
+    const char               *refusal;
     ngx_tthc_req_t           *req;
     ngx_tthc_accounts_ctx_t  *ctx;
 
+    refusal = ngx_tthc_session_refusal(r, 0,
+                                       TTHC_ROLE_AGENCY_ADMIN|TTHC_ROLE_SYSADMIN);
+    if (refusal != NULL) {
+        return ngx_tthc_send_error(r, refusal);
+    }
+
     req = ngx_tthc_req(r);
-
-    if (req->session_failed) {
-        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
-    }
-
-    if (!req->session_ok) {
-        return ngx_tthc_send_error(r, "UNAUTHENTICATED");
-    }
-
-    if (!req->session->staff
-        || !(req->session->roles & (TTHC_ROLE_AGENCY_ADMIN|TTHC_ROLE_SYSADMIN)))
-    {
-        return ngx_tthc_send_error(r, "FORBIDDEN");
-    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_tthc_accounts_ctx_t));
     if (ctx == NULL) {

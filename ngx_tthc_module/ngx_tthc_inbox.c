@@ -461,7 +461,7 @@ ngx_int_t
 ngx_tthc_inbox_handler(ngx_http_request_t *r)
 {
     ngx_int_t              rc;
-    const char            *field;
+    const char            *field, *refusal;
     const char            *argv[2];
     size_t                 argvlen[2];
     ngx_tthc_req_t        *req;
@@ -474,22 +474,17 @@ ngx_tthc_inbox_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    refusal = ngx_tthc_session_refusal(r, 0, TTHC_ROLES_HANDLING);
+    if (refusal != NULL) {
+        return ngx_tthc_send_error(r, refusal);
+    }
+
     req = ngx_tthc_req(r);
-
-    if (req->session_failed) {
-        return ngx_tthc_send_error(r, "SERVICE_UNAVAILABLE");
-    }
-
-    if (!req->session_ok) {
-        return ngx_tthc_send_error(r, "UNAUTHENTICATED");
-    }
-
     s = req->session;
 
     /* a handling role at an agency (the keys carry both) */
 
-    if (!s->staff || !(s->roles & TTHC_ROLES_HANDLING)
-        || !tthc_agency_code_valid((const char *) s->agency.data,
+    if (!tthc_agency_code_valid((const char *) s->agency.data,
                                    s->agency.len)
         || !ngx_tthc_inbox_id_valid(&s->uid)
         || (s->dept.len && !ngx_tthc_inbox_id_valid(&s->dept)))

@@ -345,17 +345,25 @@ static int ob_deliver(wk_db *db, wk_rds *r, const wk_conf *conf, const char *me,
             return rc < 0 ? -1 : 1;
         }
         wk_param bp[] = { WK_STRN(xml, xl), WK_STR(o.m.idem), WK_INT(o.m.id) };
+        unsigned long long frozen = 0;
         int rc = wk_db_exec(db, "UPDATE outbox SET body = ?, idem_key = ? WHERE id = ? AND body IS NULL",
-                            bp, 3, NULL, NULL, NULL, NULL);
-        free(xml);
+                            bp, 3, NULL, NULL, &frozen, NULL);
         if (rc != 0) {
+            free(xml);
             row_free(&o);
             return -1;
         }
-        row_free(&o);
-        if (ob_load(db, id, &o) != 0 || o.body == NULL) {
+        if (frozen == 1) {
+            o.body = xml;                            /* what we stored is what we send */
+            o.body_len = xl;
+        } else {
+            /* another worker froze it first (our lease had run out): send its bytes */
+            free(xml);
             row_free(&o);
-            return -1;
+            if (ob_load(db, id, &o) != 0 || o.body == NULL) {
+                row_free(&o);
+                return -1;
+            }
         }
     }
 
